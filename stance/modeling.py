@@ -1,0 +1,316 @@
+"""The joint attribution + stance model, in the manner of semantic role labelling.
+
+One shared encoder pass per text window feeds three light heads:
+
+1. a **cue tagger** (BIO) that finds reporting expressions;
+2. for each cue, a **cue-conditioned role tagger**: the encoder states plus a cue-indicator
+   embedding go through a small transformer layer that tags *that cue's* source and content
+   spans (BIO), so several statements per sentence, several contents under one cue and nested
+   attributions come out without linking heuristics;
+3. a **stance classifier** over each (cue, content) pair, pooled from the cue-conditioned states.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import torch
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+from torch import nn
+from transformers import AutoConfig, AutoModel, BertConfig, PreTrainedModel
+
+from stance.base_encoder import verified_weights
+from stance.configuration import CUE_TAGS, ROLE_TAGS, StanceConfig
+
+WEIGHTS_NAME = "model.safetensors"
+
+
+class ModelFilesError(RuntimeError):
+    """A model folder is missing files or holds damaged ones."""
+
+
+@dataclass
+class StanceOutput:
+    """Logits and losses of one forward pass (tensors; ``None`` where not computed)."""
+
+    loss: torch.Tensor | None
+    cue_logits: torch.Tensor
+    role_logits: torch.Tensor | None
+    stance_logits: torch.Tensor | None
+    losses: dict[str, float]
+
+
+def _span_mean(states: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Mean of ``states[i]`` over the tokens where ``masks[i]`` is 1 ([N, T, H], [N, T])."""
+    weights = masks.to(states.dtype)
+    summed = torch.einsum("nt,nth->nh", weights, states)
+    return summed / weights.sum(dim=1, keepdim=True).clamp(min=1.0)
+
+
+class StanceModel(PreTrainedModel):
+    """Encoder + cue tagger + cue-conditioned role tagger + stance classifier.
+
+    Example:
+        >>> config = StanceConfig(encoder_config={"model_type": "bert", "hidden_size": 32,
+        ...     "num_hidden_layers": 1, "num_attention_heads": 2, "intermediate_size": 64,
+        ...     "vocab_size": 100}, role_ffn_dim=32)
+        >>> model = StanceModel(config)
+        >>> ids = torch.tensor([[2, 5, 6, 3]])
+        >>> model(input_ids=ids, attention_mask=torch.ones_like(ids)).cue_logits.shape
+        torch.Size([1, 4, 3])
+    """
+
+    config_class = StanceConfig
+    base_model_prefix = "encoder"
+    main_input_name = "input_ids"
+
+    def __init__(self, config: StanceConfig):
+        super().__init__(config)
+        encoder_config = dict(config.encoder_config)
+        model_type = encoder_config.pop("model_type", "bert")
+        base_config = (
+            BertConfig(**encoder_config)
+            if model_type == "bert"
+            else AutoConfig.for_model(model_type, **encoder_config)
+        )
+        self.encoder = AutoModel.from_config(base_config, add_pooling_layer=False)
+        hidden = config.hidden_size
+        self.dropout = nn.Dropout(config.dropout)
+        self.cue_classifier = nn.Linear(hidden, len(CUE_TAGS))
+        # Marks the tokens of the cue being decoded, so the same encoder states can be read
+        # once per cue and each reading tags only that cue's source and content.
+        self.cue_indicator = nn.Embedding(2, hidden)
+        layer = nn.TransformerEncoderLayer(
+            d_model=hidden,
+            nhead=max(1, hidden // 64),
+            dim_feedforward=config.role_ffn_dim,
+            dropout=config.dropout,
+            batch_first=True,
+            norm_first=True,
+        )
+        self.role_encoder = nn.TransformerEncoder(
+            layer, num_layers=config.role_layers, enable_nested_tensor=False
+        )
+        self.role_classifier = nn.Linear(hidden, len(ROLE_TAGS))
+        self.stance_classifier = nn.Sequential(
+            nn.Linear(2 * hidden, hidden),
+            nn.GELU(),
+            nn.Dropout(config.dropout),
+            nn.Linear(hidden, len(config.labels)),
+        )
+        self.post_init()
+
+    def _init_weights(self, module: nn.Module) -> None:
+        # The encoder's own initialisation is replaced by base weights; heads get small normals.
+        if isinstance(module, nn.Linear):
+            nn.init.normal_(module.weight, std=0.02)
+            if module.bias is not None:
+                nn.init.zeros_(module.bias)
+        elif isinstance(module, nn.Embedding):
+            nn.init.normal_(module.weight, std=0.02)
+        elif isinstance(module, nn.LayerNorm):
+            nn.init.ones_(module.weight)
+            nn.init.zeros_(module.bias)
+
+    def encode(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> torch.Tensor:
+        """Runs the shared encoder: [B, T] ids → [B, T, H] states."""
+        return self.encoder(input_ids=input_ids, attention_mask=attention_mask).last_hidden_state
+
+    def read_cues(
+        self,
+        states: torch.Tensor,
+        attention_mask: torch.Tensor,
+        pair_window: torch.Tensor,
+        pair_cue_mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """Cue-conditioned states for each (window, cue) pair.
+
+        Args:
+            states: Encoder states [B, T, H].
+            attention_mask: [B, T].
+            pair_window: [P] window index of each pair.
+            pair_cue_mask: [P, T] 1 on the pair's cue tokens.
+
+        Returns:
+            [P, T, H] states that know which cue they are read for.
+        """
+        conditioned = states[pair_window] + self.cue_indicator(pair_cue_mask.long())
+        padding = attention_mask[pair_window] == 0
+        return self.role_encoder(self.dropout(conditioned), src_key_padding_mask=padding)
+
+    def classify_stance(
+        self,
+        pair_states: torch.Tensor,
+        pair_cue_mask: torch.Tensor,
+        item_pair: torch.Tensor,
+        item_content_mask: torch.Tensor,
+    ) -> torch.Tensor:
+        """Stance logits [Q, labels] for Q (pair, content) items."""
+        states = pair_states[item_pair]
+        content = _span_mean(states, item_content_mask)
+        cue = _span_mean(states, pair_cue_mask[item_pair])
+        return self.stance_classifier(self.dropout(torch.cat([content, cue], dim=-1)))
+
+    def forward(
+        self,
+        input_ids: torch.Tensor,
+        attention_mask: torch.Tensor,
+        cue_tags: torch.Tensor | None = None,
+        pair_window: torch.Tensor | None = None,
+        pair_cue_mask: torch.Tensor | None = None,
+        role_tags: torch.Tensor | None = None,
+        item_pair: torch.Tensor | None = None,
+        item_content_mask: torch.Tensor | None = None,
+        item_label: torch.Tensor | None = None,
+    ) -> StanceOutput:
+        """Training/evaluation pass with gold cues (teacher forcing for the role and stance heads).
+
+        Tags use -100 for positions that carry no loss (padding, special tokens).
+        """
+        states = self.encode(input_ids, attention_mask)
+        cue_logits = self.cue_classifier(self.dropout(states))
+        role_logits = stance_logits = None
+        losses: dict[str, torch.Tensor] = {}
+        ce = nn.CrossEntropyLoss(ignore_index=-100)
+        if cue_tags is not None:
+            losses["cue"] = ce(cue_logits.reshape(-1, len(CUE_TAGS)), cue_tags.reshape(-1))
+        if pair_window is not None and pair_cue_mask is not None and len(pair_window) > 0:
+            pair_states = self.read_cues(states, attention_mask, pair_window, pair_cue_mask)
+            role_logits = self.role_classifier(self.dropout(pair_states))
+            if role_tags is not None:
+                losses["role"] = ce(role_logits.reshape(-1, len(ROLE_TAGS)), role_tags.reshape(-1))
+            if item_pair is not None and item_content_mask is not None and len(item_pair) > 0:
+                stance_logits = self.classify_stance(
+                    pair_states, pair_cue_mask, item_pair, item_content_mask
+                )
+                if item_label is not None:
+                    losses["stance"] = ce(stance_logits, item_label)
+        loss = sum(losses.values()) if losses else None
+        return StanceOutput(
+            loss=loss,  # type: ignore[arg-type]
+            cue_logits=cue_logits,
+            role_logits=role_logits,
+            stance_logits=stance_logits,
+            losses={k: float(v.detach()) for k, v in losses.items()},
+        )
+
+    # ----------------------------------------------------------------- base weights & saving
+
+    def load_base_encoder(self, parameters: dict[str, torch.Tensor] | None = None) -> list[str]:
+        """Copies the verified base encoder weights into ``self.encoder``.
+
+        Args:
+            parameters: Only copy these names (default: all the base file has).
+
+        Returns:
+            The encoder parameter names copied.
+        """
+        path = verified_weights(self.config.base_model, self.config.base_weights_sha256)
+        try:
+            base = load_file(str(path))
+        except (SafetensorError, OSError) as err:
+            raise ModelFilesError(f"base encoder weights {path} are damaged: {err}") from err
+        own = self.encoder.state_dict()
+        names = [n for n in base if n in own and (parameters is None or n in parameters)]
+        with torch.no_grad():
+            for name in names:
+                own[name].copy_(base[name].to(own[name].dtype))
+        return names
+
+    def save_pretrained(self, save_directory: str | os.PathLike, **kwargs: Any) -> None:  # type: ignore[override]
+        """Saves config and the fine-tuned weights (fp16, frozen base parameters left out).
+
+        The frozen parameters (by default the word embeddings) are restored from the verified
+        base encoder when loading, which keeps the shipped model small. ``push_to_hub`` calls
+        this too, so what is uploaded is exactly what :func:`stance.load` reads.
+        """
+        folder = Path(save_directory)
+        folder.mkdir(parents=True, exist_ok=True)
+        frozen = {f"encoder.{n}" for n in self.config.frozen_base_parameters}
+        tensors = {
+            name: tensor.detach().to(torch.float16).contiguous()
+            for name, tensor in self.state_dict().items()
+            if name not in frozen and not name.endswith("position_ids")
+        }
+        tmp = folder / (WEIGHTS_NAME + ".tmp")
+        save_file(tensors, str(tmp), metadata={"format": "pt", "dtype": "float16"})
+        tmp.replace(folder / WEIGHTS_NAME)  # atomic: never a half-written weights file
+        self.config.architectures = [type(self).__name__]
+        self.config.save_pretrained(folder)
+
+    @classmethod
+    def from_pretrained(  # type: ignore[override]
+        cls, pretrained_model_name_or_path: str | os.PathLike, *args: Any, **kwargs: Any
+    ) -> StanceModel:
+        """Loads a model saved by :meth:`save_pretrained` from a folder or the Hub."""
+        folder = Path(pretrained_model_name_or_path)
+        if not folder.is_dir():
+            from stance.hub import download
+
+            folder = download(str(pretrained_model_name_or_path), kwargs.get("revision"))
+        return load_folder(folder)
+
+
+def load_folder(folder: Path) -> StanceModel:
+    """Builds a :class:`StanceModel` from a saved folder, checking every file.
+
+    Raises:
+        ModelFilesError: naming the missing or damaged file and how to get a good one.
+    """
+    config_path = folder / "config.json"
+    weights_path = folder / WEIGHTS_NAME
+    fix = "re-download it with stance.load('org/name') or retrain with `stance train CONFIG`"
+    for path in (config_path, weights_path):
+        if not path.exists():
+            pickles = sorted(p.name for p in folder.glob("*.bin")) + sorted(
+                p.name for p in folder.glob("*.pt")
+            )
+            hint = (
+                f" (found {', '.join(pickles)}: pickled weights are never loaded)" if pickles else ""
+            )
+            raise ModelFilesError(f"model folder {folder} has no {path.name}{hint}; {fix}")
+    try:
+        config_dict = json.loads(config_path.read_text(encoding="utf-8"))
+    except (json.JSONDecodeError, UnicodeDecodeError) as err:
+        raise ModelFilesError(f"{config_path} is not valid JSON ({err}); {fix}") from err
+    if config_dict.get("model_type") != StanceConfig.model_type:
+        raise ModelFilesError(f"{config_path} is not a stance model config (model_type); {fix}")
+    config = StanceConfig.from_dict(config_dict)
+    try:
+        weights = load_file(str(weights_path))
+    except (SafetensorError, OSError) as err:
+        raise ModelFilesError(f"{weights_path} is damaged ({err}); {fix}") from err
+    model = StanceModel(config)
+    frozen = {f"encoder.{n}" for n in config.frozen_base_parameters}
+    if frozen:
+        model.load_base_encoder({n.removeprefix("encoder.") for n in frozen})
+    expected = {n for n in model.state_dict() if not n.endswith("position_ids")} - frozen
+    missing = sorted(expected - set(weights))
+    unexpected = sorted(set(weights) - expected)
+    if missing or unexpected:
+        raise ModelFilesError(
+            f"{weights_path} does not match config.json: missing {missing[:5]}, "
+            f"unexpected {unexpected[:5]}; {fix}"
+        )
+    own = model.state_dict()
+    with torch.no_grad():
+        for name, tensor in weights.items():
+            if tensor.shape != own[name].shape:
+                raise ModelFilesError(
+                    f"{weights_path}: {name} has shape {tuple(tensor.shape)}, config.json "
+                    f"expects {tuple(own[name].shape)}; {fix}"
+                )
+            if not torch.isfinite(tensor).all():
+                raise ModelFilesError(f"{weights_path}: {name} holds NaN or inf values; {fix}")
+            own[name].copy_(tensor.to(own[name].dtype))
+    model.eval()
+    return model
+
+
+AutoConfig.register(StanceConfig.model_type, StanceConfig, exist_ok=True)
+AutoModel.register(StanceConfig, StanceModel, exist_ok=True)

@@ -1,0 +1,179 @@
+"""The public API: :func:`load` a model and :func:`predict` statements."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any, overload
+
+from stance.types import Statement
+
+#: Folder of the model bundled with the package.
+DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+
+
+class StancePipeline:
+    """A loaded model, ready to predict. Create it with :func:`stance.load`.
+
+    Example:
+        >>> import stance
+        >>> nlp = stance.load()
+        >>> [s.label for s in nlp.predict("Rates could rise in May, analysts said.")]
+        ['speculation']
+    """
+
+    def __init__(self, predictor: Any, name: str):
+        self._predictor = predictor
+        self.name = name
+
+    @overload
+    def predict(self, inputs: str, batch_size: int = ...) -> list[Statement]: ...
+
+    @overload
+    def predict(self, inputs: Iterable[str], batch_size: int = ...) -> list[list[Statement]]: ...
+
+    def predict(self, inputs: Any, batch_size: int = 32) -> Any:
+        """Finds attributed statements and their stance.
+
+        Args:
+            inputs: A text, a list of texts, or a ``datasets.Dataset`` with a ``text`` column.
+            batch_size: Windows (up to 256 tokens each) per forward pass.
+
+        Returns:
+            For one text, its statements sorted by content start then cue start; for several,
+            one such list per text. Empty or whitespace-only texts give ``[]``.
+
+        Raises:
+            TypeError: if a text is not a string.
+            ValueError: if ``batch_size`` is not a positive integer.
+        """
+        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
+        single = isinstance(inputs, str)
+        texts = [inputs] if single else _texts(inputs)
+        results: list[list[Statement]] = [[] for _ in texts]
+        busy = [i for i, text in enumerate(texts) if text.strip()]
+        if busy:
+            found = self._predictor.predict([texts[i] for i in busy], batch_size=batch_size)
+            for i, statements in zip(busy, found, strict=True):
+                results[i] = statements
+        return results[0] if single else results
+
+
+def _texts(inputs: Any) -> list[str]:
+    if hasattr(inputs, "column_names") and hasattr(inputs, "features"):  # datasets.Dataset
+        if "text" not in inputs.column_names:
+            raise ValueError(
+                f"the Dataset has no 'text' column (columns: {inputs.column_names}); "
+                "rename yours with dataset.rename_column(name, 'text')"
+            )
+        inputs = inputs["text"]
+    if isinstance(inputs, bytes):
+        raise TypeError("predict() takes str, not bytes: decode it first, e.g. data.decode('utf-8')")
+    if not isinstance(inputs, Iterable):
+        raise TypeError(
+            f"predict() takes a str, a list of str or a datasets.Dataset, not {type(inputs).__name__}"
+        )
+    texts = list(inputs)
+    for i, text in enumerate(texts):
+        if not isinstance(text, str):
+            raise TypeError(f"text {i} is a {type(text).__name__}, not a str")
+    return texts
+
+
+def load(
+    name_or_path: str | Path | None = None,
+    revision: str | None = None,
+    device: str | None = None,
+) -> StancePipeline:
+    """Loads a stance model.
+
+    Args:
+        name_or_path: ``None`` for the bundled default model, a local folder, or a Hugging Face
+            Hub id ("org/name"), downloaded once and cached by ``huggingface_hub``.
+        revision: A Hub branch, tag or commit.
+        device: ``"cpu"`` (default) or a torch device such as ``"cuda"``.
+
+    Returns:
+        A :class:`StancePipeline`.
+
+    Raises:
+        stance.modeling.ModelFilesError: a folder lacks files or holds damaged ones.
+        stance.hub.ModelNotAvailableError: a Hub model is not cached and cannot be fetched.
+
+    Example:
+        >>> nlp = load()
+        >>> nlp.name
+        'default'
+    """
+    from stance.hub import download
+    from stance.inference import Predictor
+    from stance.modeling import ModelFilesError, load_folder
+    from stance.tokenization import WordPieceTokenizer
+
+    if name_or_path is None:
+        folder, name = DEFAULT_MODEL_DIR, "default"
+        if not (folder / "config.json").exists():
+            raise ModelFilesError(
+                f"the bundled default model is missing from {folder}: reinstall stance-hedge "
+                "(`pip install --force-reinstall stance-hedge`) or pass a model folder to load()"
+            )
+    else:
+        path = Path(name_or_path).expanduser()
+        looks_local = path.exists() or str(name_or_path).startswith((".", "/", "~"))
+        if looks_local:
+            if not path.is_dir():
+                raise ModelFilesError(
+                    f"model folder {path} does not exist; train one with `stance train CONFIG` "
+                    "or pass a Hub id such as 'org/name'"
+                )
+            folder, name = path, str(path)
+        else:
+            folder, name = download(str(name_or_path), revision), str(name_or_path)
+    model = load_folder(folder)
+    try:
+        tokenizer = WordPieceTokenizer.from_folder(folder)
+    except FileNotFoundError as err:
+        raise ModelFilesError(f"{err}; re-save the model with its tokenizer") from err
+    return StancePipeline(Predictor(model, tokenizer, device or "cpu"), name)
+
+
+_default: StancePipeline | None = None
+_default_lock = threading.Lock()
+
+
+def default_pipeline() -> StancePipeline:
+    """The bundled model, loaded once per process (thread-safe)."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = load()
+        return _default
+
+
+@overload
+def predict(inputs: str, batch_size: int = ...) -> list[Statement]: ...
+
+
+@overload
+def predict(inputs: Sequence[str], batch_size: int = ...) -> list[list[Statement]]: ...
+
+
+def predict(inputs: Any, batch_size: int = 32) -> Any:
+    """Finds attributed statements and their stance with the bundled default model.
+
+    Args:
+        inputs: A text, a list of texts, or a ``datasets.Dataset`` with a ``text`` column.
+        batch_size: Windows per forward pass.
+
+    Returns:
+        ``list[Statement]`` for one text; a list of such lists for several.
+
+    Example:
+        >>> import stance
+        >>> text = "The ministry denied that troops had crossed the border."
+        >>> [(s.source.text, s.cue.text, s.content.text, s.label) for s in stance.predict(text)]
+        [('The ministry', 'denied', 'troops had crossed the border', 'denial')]
+    """
+    return default_pipeline().predict(inputs, batch_size=batch_size)

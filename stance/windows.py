@@ -1,0 +1,220 @@
+"""Token windows over texts of any length, and the tensors the model trains and predicts on.
+
+A text is tokenized once; its tokens are cut into overlapping windows. Each window has a
+*core* (the window minus half the overlap on each inner side): a cue is decoded only in the
+window whose core holds its first token, so statements are never duplicated at window edges,
+and every cue is read with at least half an overlap of context around it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from stance.configuration import CUE_TAGS, ROLE_TAGS
+
+IGNORE = -100
+_CUE = {tag: i for i, tag in enumerate(CUE_TAGS)}
+_ROLE = {tag: i for i, tag in enumerate(ROLE_TAGS)}
+
+
+@dataclass
+class Window:
+    """One encoder input: a slice of a document's tokens between [CLS] and [SEP]."""
+
+    doc_index: int
+    input_ids: np.ndarray  # [T] with special tokens
+    offsets: np.ndarray  # [T, 2] character offsets; (-1, -1) for special tokens
+    core_start: int  # window position where this window's core begins (inclusive)
+    core_end: int  # window position where it ends (exclusive)
+    cue_tags: np.ndarray | None = None
+    pairs: list[dict[str, Any]] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.input_ids)
+
+
+def window_bounds(n_tokens: int, max_length: int, overlap: int) -> list[tuple[int, int, int, int]]:
+    """Cuts ``n_tokens`` into windows.
+
+    Returns:
+        ``(start, end, core_start, core_end)`` in token indices for each window; the cores
+        tile ``[0, n_tokens)`` exactly.
+
+    Example:
+        >>> window_bounds(10, max_length=8, overlap=2)
+        [(0, 6, 0, 5), (4, 10, 5, 10)]
+    """
+    size = max_length - 2  # room for [CLS] and [SEP]
+    if overlap >= size:
+        raise ValueError(f"window_overlap ({overlap}) must be smaller than max_length - 2")
+    if n_tokens <= size:
+        return [(0, n_tokens, 0, n_tokens)]
+    step = size - overlap
+    starts = list(range(0, n_tokens - size, step)) + [n_tokens - size]
+    starts = sorted(set(starts))
+    bounds = []
+    for i, start in enumerate(starts):
+        end = start + size
+        core_start = 0 if i == 0 else (bounds[-1][3])
+        core_end = n_tokens if i == len(starts) - 1 else (end + starts[i + 1]) // 2
+        bounds.append((start, end, core_start, core_end))
+    return bounds
+
+
+def make_windows(
+    tokenizer: Any, texts: Sequence[str], max_length: int, overlap: int
+) -> list[Window]:
+    """Tokenizes texts and cuts them into windows (no labels)."""
+    windows: list[Window] = []
+    cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
+    special = np.array([[-1, -1]], dtype=np.int64)
+    for doc_index, text in enumerate(texts):
+        ids, offsets = tokenizer.encode(text)
+        for start, end, core_start, core_end in window_bounds(len(ids), max_length, overlap):
+            windows.append(
+                Window(
+                    doc_index=doc_index,
+                    input_ids=np.concatenate([[cls_id], ids[start:end], [sep_id]]),
+                    offsets=np.concatenate([special, offsets[start:end], special]),
+                    core_start=core_start - start + 1,
+                    core_end=core_end - start + 1,
+                )
+            )
+    return windows
+
+
+def char_to_tokens(offsets: np.ndarray, start: int, end: int) -> tuple[int, int] | None:
+    """Window positions [first, last+1) of the tokens overlapping characters [start, end)."""
+    real = offsets[:, 0] >= 0
+    hit = np.nonzero(real & (offsets[:, 0] < end) & (offsets[:, 1] > start))[0]
+    if len(hit) == 0:
+        return None
+    return int(hit[0]), int(hit[-1]) + 1
+
+
+def _bio(tags: np.ndarray, first: int, last: int, begin: int, inside: int) -> None:
+    tags[first] = begin
+    tags[first + 1 : last] = inside
+
+
+def _contained(offsets: np.ndarray, span: dict[str, int]) -> tuple[int, int] | None:
+    """Token range of a span if the whole span lies inside the window, else None."""
+    real = offsets[offsets[:, 0] >= 0]
+    if len(real) == 0 or span["start"] < real[0, 0] or span["end"] > real[-1, 1]:
+        return None
+    return char_to_tokens(offsets, span["start"], span["end"])
+
+
+def label_windows(
+    tokenizer: Any,
+    docs: Sequence[dict[str, Any]],
+    max_length: int,
+    overlap: int,
+    labels: Sequence[str],
+) -> list[Window]:
+    """Windows with training targets from gold documents (corpus records).
+
+    Every cue lying wholly inside a window becomes a (window, cue) pair whose role tags mark that
+    cue's source and contents inside the window, with one stance item per content; statements
+    cut by the window edge are left out of that window (they are whole in a neighbour).
+    """
+    label_index = {label: i for i, label in enumerate(labels)}
+    windows = make_windows(tokenizer, [d["text"] for d in docs], max_length, overlap)
+    for window in windows:
+        doc = docs[window.doc_index]
+        n = len(window)
+        cue_tags = np.full(n, _CUE["O"], dtype=np.int64)
+        cue_tags[0] = cue_tags[-1] = IGNORE
+        by_cue: dict[tuple[int, int], list[dict[str, Any]]] = {}
+        for st in doc["statements"]:
+            by_cue.setdefault((st["cue"]["start"], st["cue"]["end"]), []).append(st)
+        for (cue_start, cue_end), statements in sorted(by_cue.items()):
+            cue_range = _contained(window.offsets, {"start": cue_start, "end": cue_end})
+            if cue_range is None:
+                continue
+            _bio(cue_tags, *cue_range, _CUE["B-CUE"], _CUE["I-CUE"])
+            role = np.full(n, _ROLE["O"], dtype=np.int64)
+            role[0] = role[-1] = IGNORE
+            items = []
+            for st in statements:
+                if st["source"] is not None:
+                    src_range = _contained(window.offsets, st["source"])
+                    if src_range is not None:
+                        _bio(role, *src_range, _ROLE["B-SRC"], _ROLE["I-SRC"])
+                content_range = _contained(window.offsets, st["content"])
+                if content_range is None:
+                    continue
+                _bio(role, *content_range, _ROLE["B-CON"], _ROLE["I-CON"])
+                items.append({"content": content_range, "label": label_index[st["label"]]})
+            window.pairs.append({"cue": cue_range, "role_tags": role, "items": items})
+        window.cue_tags = cue_tags
+    return windows
+
+
+def _mask(n: int, token_range: tuple[int, int]) -> np.ndarray:
+    mask = np.zeros(n, dtype=np.int64)
+    mask[token_range[0] : token_range[1]] = 1
+    return mask
+
+
+def collate(windows: Sequence[Window], pad_id: int) -> dict[str, Any]:
+    """Pads windows into model inputs (and targets, when the windows carry labels)."""
+    import torch
+
+    width = max(len(w) for w in windows)
+    ids = np.full((len(windows), width), pad_id, dtype=np.int64)
+    attention = np.zeros((len(windows), width), dtype=np.int64)
+    for i, w in enumerate(windows):
+        ids[i, : len(w)] = w.input_ids
+        attention[i, : len(w)] = 1
+    batch: dict[str, Any] = {
+        "input_ids": torch.from_numpy(ids),
+        "attention_mask": torch.from_numpy(attention),
+    }
+    if windows[0].cue_tags is None:
+        return batch
+    cue_tags = np.full((len(windows), width), IGNORE, dtype=np.int64)
+    pair_window, pair_cue, role_tags = [], [], []
+    item_pair, item_content, item_label = [], [], []
+    for i, w in enumerate(windows):
+        cue_tags[i, : len(w)] = w.cue_tags
+        for pair in w.pairs:
+            for item in pair["items"]:
+                item_pair.append(len(pair_window))
+                item_content.append(np.pad(_mask(len(w), item["content"]), (0, width - len(w))))
+                item_label.append(item["label"])
+            pair_window.append(i)
+            pair_cue.append(np.pad(_mask(len(w), pair["cue"]), (0, width - len(w))))
+            role_tags.append(
+                np.pad(pair["role_tags"], (0, width - len(w)), constant_values=IGNORE)
+            )
+    batch["cue_tags"] = torch.from_numpy(cue_tags)
+    if pair_window:
+        batch["pair_window"] = torch.tensor(pair_window, dtype=torch.long)
+        batch["pair_cue_mask"] = torch.from_numpy(np.stack(pair_cue))
+        batch["role_tags"] = torch.from_numpy(np.stack(role_tags))
+    if item_pair:
+        batch["item_pair"] = torch.tensor(item_pair, dtype=torch.long)
+        batch["item_content_mask"] = torch.from_numpy(np.stack(item_content))
+        batch["item_label"] = torch.tensor(item_label, dtype=torch.long)
+    return batch
+
+
+def bio_spans(tags: np.ndarray, begin: int, inside: int) -> list[tuple[int, int]]:
+    """Spans [start, end) from a BIO tag row; a stray I starts a span (lenient decoding).
+
+    Example:
+        >>> bio_spans(np.array([0, 1, 2, 0, 2, 2, 1]), begin=1, inside=2)
+        [(1, 3), (4, 6), (6, 7)]
+    """
+    in_span = (tags == begin) | (tags == inside)
+    previous = np.concatenate([[False], in_span[:-1]])
+    starts = np.nonzero(in_span & ((tags == begin) | ~previous))[0]
+    following = np.concatenate([in_span[1:], [False]])
+    next_is_begin = np.concatenate([tags[1:] == begin, [False]])
+    ends = np.nonzero(in_span & (~following | next_is_begin))[0] + 1
+    return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
