@@ -276,7 +276,9 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
                     "label": label,
                 }
             )
-        problems += [f"{at}: span <{t}> is not used by any statement" for t in spans if t not in used]
+        problems += [
+            f"{at}: span <{t}> is not used by any statement" for t in spans if t not in used
+        ]
         statements.sort(key=lambda s: (s["content"]["start"], s["cue"]["start"]))
         docs.append(
             {
@@ -398,7 +400,9 @@ def summarize(docs: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of ``python -m stance.corpus``."""
-    parser = argparse.ArgumentParser(prog="python -m stance.corpus", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m stance.corpus", description=__doc__.split("\n")[0]
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     check = sub.add_parser("check", help="validate authoring files and print counts")
     check.add_argument("files", nargs="*", type=Path, help="authoring files (default: all)")

@@ -55,7 +55,9 @@ def download(repo_id: str, revision: str | None = None) -> Path:
     except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError):
         pass
     if _offline():
-        raise ModelNotAvailableError(f"'{repo_id}' is not in the cache and HF_HUB_OFFLINE is set. {how}")
+        raise ModelNotAvailableError(
+            f"'{repo_id}' is not in the cache and HF_HUB_OFFLINE is set. {how}"
+        )
     if not _hub_reachable():
         raise ModelNotAvailableError(f"'{repo_id}' is not cached and the Hub is unreachable. {how}")
     try:

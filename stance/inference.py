@@ -103,7 +103,9 @@ class Predictor:
             source = None
             if sources:
                 # One source per cue: the span the tagger is surest of.
-                confidence = [role_probs[p, s:e, [_B_SRC, _I_SRC]].max(-1).mean() for s, e in sources]
+                confidence = [
+                    role_probs[p, s:e, [_B_SRC, _I_SRC]].max(-1).mean() for s, e in sources
+                ]
                 source = _char_span(text, window, sources[int(np.argmax(confidence))])
             for content in bio_spans(tags, _B_CON, _I_CON):
                 items.append((p, source, _char_span(text, window, content), content))

@@ -3,7 +3,7 @@
 One shared encoder pass per text window feeds three light heads:
 
 1. a **cue tagger** (BIO) that finds reporting expressions;
-2. for each cue, a **cue-conditioned role tagger**: the encoder states plus a cue-indicator
+2. for each cue, a **cue-conditioned role tagger**: the encoder states plus a cue-distance
    embedding go through a small transformer layer that tags *that cue's* source and content
    spans (BIO), so several statements per sentence, several contents under one cue and nested
    attributions come out without linking heuristics;
@@ -45,6 +45,23 @@ class StanceOutput:
     losses: dict[str, float]
 
 
+MAX_CUE_DISTANCE = 48
+
+
+def cue_distance_buckets(cue_mask: torch.Tensor) -> torch.Tensor:
+    """Signed token distance to the cue span, 0 inside it, shifted to [0, 2 * max] ([P, T])."""
+    length = cue_mask.shape[1]
+    positions = torch.arange(length, device=cue_mask.device)[None, :]
+    start = cue_mask.long().argmax(dim=1, keepdim=True)
+    end = length - cue_mask.long().flip(dims=[1]).argmax(dim=1, keepdim=True)
+    distance = torch.where(
+        positions < start,
+        positions - start,
+        torch.where(positions >= end, positions - end + 1, torch.zeros_like(positions)),
+    )
+    return distance.clamp(-MAX_CUE_DISTANCE, MAX_CUE_DISTANCE) + MAX_CUE_DISTANCE
+
+
 def _span_mean(states: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """Mean of ``states[i]`` over the tokens where ``masks[i]`` is 1 ([N, T, H], [N, T])."""
     weights = masks.to(states.dtype)
@@ -82,9 +99,11 @@ class StanceModel(PreTrainedModel):
         hidden = config.hidden_size
         self.dropout = nn.Dropout(config.dropout)
         self.cue_classifier = nn.Linear(hidden, len(CUE_TAGS))
-        # Marks the tokens of the cue being decoded, so the same encoder states can be read
-        # once per cue and each reading tags only that cue's source and content.
-        self.cue_indicator = nn.Embedding(2, hidden)
+        # Marks where the cue being decoded is, so the same encoder states can be read once per
+        # cue and each reading tags only that cue's source and content.
+        # Token distance to the cue (0 inside it), clipped: as in SRL, where a token sits
+        # relative to the predicate is the strongest hint of its role.
+        self.cue_distance = nn.Embedding(2 * MAX_CUE_DISTANCE + 1, hidden)
         layer = nn.TransformerEncoderLayer(
             d_model=hidden,
             nhead=max(1, hidden // 64),
@@ -104,6 +123,9 @@ class StanceModel(PreTrainedModel):
             nn.Linear(hidden, len(config.labels)),
         )
         self.post_init()
+        # Encoder states have a scale of about 0.4: a 0.02-scale distance embedding would be
+        # drowned out for hundreds of steps, so it starts at a comparable scale.
+        nn.init.normal_(self.cue_distance.weight, std=0.3)
 
     def _init_weights(self, module: nn.Module) -> None:
         # The encoder's own initialisation is replaced by base weights; heads get small normals.
@@ -139,7 +161,10 @@ class StanceModel(PreTrainedModel):
         Returns:
             [P, T, H] states that know which cue they are read for.
         """
-        conditioned = states[pair_window] + self.cue_indicator(pair_cue_mask.long())
+        # Measured: adding a fused [h*c; c] projection here slowed role learning (role loss 0.66
+        # vs 0.44 after 30 steps), so the cue is marked by the distance embedding alone.
+        distance = self.cue_distance(cue_distance_buckets(pair_cue_mask))
+        conditioned = states[pair_window] + distance
         padding = attention_mask[pair_window] == 0
         return self.role_encoder(self.dropout(conditioned), src_key_padding_mask=padding)
 
@@ -271,7 +296,9 @@ def load_folder(folder: Path) -> StanceModel:
                 p.name for p in folder.glob("*.pt")
             )
             hint = (
-                f" (found {', '.join(pickles)}: pickled weights are never loaded)" if pickles else ""
+                f" (found {', '.join(pickles)}: pickled weights are never loaded)"
+                if pickles
+                else ""
             )
             raise ModelFilesError(f"model folder {folder} has no {path.name}{hint}; {fix}")
     try:

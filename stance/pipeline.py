@@ -70,10 +70,13 @@ def _texts(inputs: Any) -> list[str]:
             )
         inputs = inputs["text"]
     if isinstance(inputs, bytes):
-        raise TypeError("predict() takes str, not bytes: decode it first, e.g. data.decode('utf-8')")
+        raise TypeError(
+            "predict() takes str, not bytes: decode it first, e.g. data.decode('utf-8')"
+        )
     if not isinstance(inputs, Iterable):
         raise TypeError(
-            f"predict() takes a str, a list of str or a datasets.Dataset, not {type(inputs).__name__}"
+            "predict() takes a str, a list of str or a datasets.Dataset, "
+            f"not {type(inputs).__name__}"
         )
     texts = list(inputs)
     for i, text in enumerate(texts):

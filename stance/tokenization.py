@@ -35,7 +35,9 @@ class WordPieceTokenizer:
     def _require(self, token: str) -> int:
         token_id = self._tokenizer.token_to_id(token)
         if token_id is None:
-            raise ValueError(f"tokenizer has no {token} token; stance needs a BERT-style vocabulary")
+            raise ValueError(
+                f"tokenizer has no {token} token; stance needs a BERT-style vocabulary"
+            )
         return int(token_id)
 
     @classmethod
@@ -43,7 +45,9 @@ class WordPieceTokenizer:
         """Loads ``tokenizer.json`` from a model folder."""
         path = Path(folder) / TOKENIZER_FILE
         if not path.exists():
-            raise FileNotFoundError(f"{path} not found: a stance model folder needs {TOKENIZER_FILE}")
+            raise FileNotFoundError(
+                f"{path} not found: a stance model folder needs {TOKENIZER_FILE}"
+            )
         return cls(Tokenizer.from_file(str(path)))
 
     def save(self, folder: Path) -> None:

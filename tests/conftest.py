@@ -1,0 +1,30 @@
+"""Shared fixtures. The Hub is unreachable here, so every test runs offline."""
+
+from __future__ import annotations
+
+import os
+
+os.environ["HF_HUB_OFFLINE"] = "1"
+os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="session")
+def corpus() -> list[dict]:
+    """The compiled corpus."""
+    from stance.corpus import read_corpus
+
+    return read_corpus()
+
+
+@pytest.fixture(scope="session")
+def nlp():
+    """The bundled default model, loaded once per test session."""
+    import stance
+
+    return stance.load()

@@ -1,0 +1,116 @@
+"""stance.predict() on handwritten news: spans, labels, ordering and bad input."""
+
+from __future__ import annotations
+
+import pytest
+
+import stance
+from stance.types import LABELS, Statement
+
+EXAMPLES = {
+    "denial": [
+        "The Harbour Ministry on Friday denied that its patrol boats had entered the bay.",
+        '"There is no truth in these reports," club chairman Pavel Orsk said.',
+    ],
+    "speculation": [
+        "Talks could resume by spring, a senior diplomat said on Tuesday.",
+        "Analysts at Brenner Capital said the central bank might cut rates in June.",
+    ],
+    "hedge": [
+        "The coast guard said the trawler apparently lost power before it ran aground.",
+        '"We believe the leak probably started in the eastern tank," plant manager Ivo Brandt '
+        "said.",
+    ],
+    "assertion": [
+        "Finance Minister Aro Lindqvist told reporters the budget gap had narrowed to 2.1 percent.",
+        "According to the port authority, 42 vessels were waiting offshore on Monday.",
+    ],
+}
+
+
+def check_offsets(text: str, statements: list[Statement]) -> None:
+    for st in statements:
+        for span in (st.source, st.cue, st.content):
+            if span is not None:
+                assert 0 <= span.start < span.end <= len(text)
+                assert text[span.start : span.end] == span.text
+        assert st.label in LABELS and abs(sum(st.scores.values()) - 1) < 1e-4
+    assert statements == sorted(statements, key=Statement.sort_key)
+    assert len({st.span_key() for st in statements}) == len(statements)
+
+
+@pytest.mark.parametrize(("label", "text"), [(k, t) for k, ts in EXAMPLES.items() for t in ts])
+def test_shipped_model_finds_the_statement_and_its_stance(nlp, label: str, text: str) -> None:
+    statements = nlp.predict(text)
+    check_offsets(text, statements)
+    assert statements, f"no statement found in: {text}"
+    assert any(st.label == label for st in statements), [s.to_dict() for s in statements]
+
+
+def test_module_level_predict_and_to_dict() -> None:
+    text = EXAMPLES["assertion"][0]
+    (st,) = stance.predict(text)
+    row = st.to_dict()
+    assert set(row) == {"source", "cue", "content", "label", "score", "scores"}
+    assert row["source"]["text"] == "Finance Minister Aro Lindqvist"
+    assert row["cue"]["text"] == "told reporters"
+
+
+def test_many_texts_equal_one_by_one(nlp) -> None:
+    texts = [t for ts in EXAMPLES.values() for t in ts] + ["", "  "]
+    together = nlp.predict(texts, batch_size=3)
+    assert together == [nlp.predict(t) for t in texts]
+    assert together[-1] == [] and together[-2] == []
+
+
+def test_dataset_input(nlp) -> None:
+    from datasets import Dataset
+
+    texts = EXAMPLES["hedge"]
+    assert nlp.predict(Dataset.from_dict({"text": texts})) == nlp.predict(texts)
+    with pytest.raises(ValueError, match="no 'text' column"):
+        nlp.predict(Dataset.from_dict({"body": texts}))
+
+
+@pytest.mark.parametrize("bad", [42, None, 3.5, [b"bytes"], ["ok", 7]])
+def test_non_strings_raise_type_error(nlp, bad) -> None:
+    with pytest.raises(TypeError, match="int|NoneType|float|bytes"):
+        nlp.predict(bad)
+
+
+def test_empty_input(nlp) -> None:
+    assert nlp.predict("") == [] and nlp.predict("   \n\t") == [] and nlp.predict([]) == []
+
+
+def test_bad_batch_size(nlp) -> None:
+    with pytest.raises(ValueError, match="batch_size"):
+        nlp.predict("text", batch_size=0)
+
+
+def test_multi_paragraph_article_with_pronoun_source(nlp) -> None:
+    text = (
+        "Lena Marsh, the port authority's spokeswoman, spoke after the meeting.\n\n"
+        '"The harbour will stay closed until Friday," she said. "After that, we expect the '
+        'first ferries could sail again."'
+    )
+    statements = nlp.predict(text)
+    check_offsets(text, statements)
+    assert any(st.source is not None and st.source.text == "she" for st in statements)
+
+
+def test_one_megabyte_text_finds_statements_everywhere(nlp) -> None:
+    import resource
+
+    paragraph = (
+        "The council met on Monday. Deputy mayor Ruth Abara said the bridge could reopen "
+        "in May. The agency denied that the contract had been rigged.\n"
+    )
+    text = paragraph * (1_000_000 // len(paragraph) + 1)
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    statements = nlp.predict(text, batch_size=64)
+    grown_mb = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
+    check_offsets(text, statements)
+    assert len(text) >= 1_000_000
+    assert statements[-1].content.start > len(text) * 0.99
+    assert len(statements) >= 0.9 * 2 * text.count("Ruth Abara")
+    assert grown_mb < 2048

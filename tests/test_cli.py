@@ -1,0 +1,87 @@
+"""The stance command, run as a real subprocess in every format."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parent.parent
+ARTICLE = REPO / "examples" / "article.txt"
+
+
+def run(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    return subprocess.run(
+        [sys.executable, "-m", "stance.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+    )
+
+
+@pytest.fixture(scope="module")
+def jsonl_rows() -> list[dict]:
+    result = run("predict", str(ARTICLE), "--format", "jsonl")
+    assert result.returncode == 0, result.stderr
+    return [json.loads(line) for line in result.stdout.splitlines()]
+
+
+def test_jsonl(jsonl_rows: list[dict]) -> None:
+    text = ARTICLE.read_text(encoding="utf-8")
+    assert len(jsonl_rows) >= 4
+    for row in jsonl_rows:
+        assert row["document"] == str(ARTICLE)
+        assert text[row["content"]["start"] : row["content"]["end"]] == row["content"]["text"]
+    assert {row["label"] for row in jsonl_rows} >= {"denial", "speculation"}
+
+
+def test_json_matches_jsonl(jsonl_rows: list[dict]) -> None:
+    result = run("predict", str(ARTICLE), "--format", "json")
+    assert result.returncode == 0, result.stderr
+    (doc,) = json.loads(result.stdout)
+    assert doc["statements"] == [
+        {k: v for k, v in r.items() if k != "document"} for r in jsonl_rows
+    ]
+
+
+def test_table_from_stdin() -> None:
+    result = run("predict", "-", stdin="Talks could resume by spring, a diplomat said.")
+    assert result.returncode == 0, result.stderr
+    assert "speculation" in result.stdout and "a diplomat" in result.stdout
+
+
+def test_html_is_one_self_contained_page(tmp_path: Path) -> None:
+    result = run("predict", str(ARTICLE), "--format", "html")
+    assert result.returncode == 0, result.stderr
+    page = result.stdout
+    assert page.startswith("<!DOCTYPE html>") and page.rstrip().endswith("</html>")
+    assert 'class="cue"' in page and 'class="src"' in page and 'class="con"' in page
+    assert "<script" not in page and "http" not in page.split("</style>")[1]
+
+
+def test_several_files_and_a_bad_one(tmp_path: Path) -> None:
+    latin = tmp_path / "latin1.txt"
+    latin.write_bytes("Le ministre a dit: caf\xe9".encode("latin-1"))
+    good = tmp_path / "good.txt"
+    good.write_text("The ministry denied the report, officials said.", encoding="utf-8")
+    result = run("predict", str(latin), str(good), "--format", "jsonl", "--quiet")
+    assert result.returncode == 1
+    assert "latin1.txt is not valid UTF-8" in result.stderr
+    assert str(good) in result.stdout
+
+
+def test_missing_file_and_missing_model(tmp_path: Path) -> None:
+    assert run("predict", str(tmp_path / "absent.txt")).returncode == 1
+    result = run("predict", str(ARTICLE), "--model", str(tmp_path / "no-model"))
+    assert result.returncode == 2 and "does not exist" in result.stderr
+
+
+def test_usage_error() -> None:
+    assert run("predict", str(ARTICLE), "--format", "xml").returncode == 2

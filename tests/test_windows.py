@@ -1,0 +1,74 @@
+"""Windows tile long texts, and gold spans survive the round trip through BIO tags."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
+from stance.configuration import CUE_TAGS, ROLE_TAGS
+from stance.tokenization import WordPieceTokenizer
+from stance.windows import bio_spans, label_windows, make_windows, window_bounds
+
+
+@pytest.fixture(scope="module")
+def tokenizer() -> WordPieceTokenizer:
+    return WordPieceTokenizer.from_folder(resolve_base_folder(DEFAULT_BASE))
+
+
+@pytest.mark.parametrize("n", [1, 50, 254, 255, 1000, 4321])
+def test_window_cores_tile_the_text(n: int) -> None:
+    bounds = window_bounds(n, 256, 64)
+    assert bounds[0][2] == 0 and bounds[-1][3] == n
+    for (s, e, cs, ce), nxt in zip(bounds, bounds[1:] + [None], strict=True):
+        assert s <= cs < ce <= e and e - s <= 254
+        if nxt is not None:
+            assert ce == nxt[2]
+
+
+def test_window_overlap_must_fit() -> None:
+    with pytest.raises(ValueError, match="window_overlap"):
+        window_bounds(1000, 10, 20)
+
+
+def test_bio_decoding() -> None:
+    tags = np.array([0, 1, 2, 2, 0, 1, 1, 2, 0, 2])
+    assert bio_spans(tags, 1, 2) == [(1, 4), (5, 6), (6, 8), (9, 10)]
+
+
+def test_tokenizer_is_not_truncated(tokenizer: WordPieceTokenizer) -> None:
+    ids, offsets = tokenizer.encode("word " * 400)
+    assert len(ids) == 400 and offsets[-1].tolist() == [1995, 1999]
+
+
+def test_gold_spans_round_trip_through_tags(tokenizer: WordPieceTokenizer, corpus) -> None:
+    docs = corpus[:150]
+    windows = label_windows(
+        tokenizer, docs, 256, 64, ["denial", "speculation", "hedge", "assertion"]
+    )
+    checked = 0
+    for window in windows:
+        doc = docs[window.doc_index]
+        text = doc["text"]
+
+        def chars(r):
+            return text[window.offsets[r[0], 0] : window.offsets[r[1] - 1, 1]]
+
+        gold_cues = {st["cue"]["text"] for st in doc["statements"]}
+        for cue in bio_spans(window.cue_tags, CUE_TAGS.index("B-CUE"), CUE_TAGS.index("I-CUE")):
+            assert chars(cue) in gold_cues
+        gold_contents = {st["content"]["text"] for st in doc["statements"]}
+        for pair in window.pairs:
+            for con in bio_spans(
+                pair["role_tags"], ROLE_TAGS.index("B-CON"), ROLE_TAGS.index("I-CON")
+            ):
+                assert chars(con) in gold_contents
+                checked += 1
+    assert checked > 100
+
+
+def test_long_text_windows_cover_every_token(tokenizer: WordPieceTokenizer) -> None:
+    text = "The minister said the port was closed. " * 300
+    windows = make_windows(tokenizer, [text], 256, 64)
+    cores = sum(w.core_end - w.core_start for w in windows)
+    assert cores == len(tokenizer.encode(text)[0]) and len(windows) > 5
