@@ -19,10 +19,21 @@ _B_SRC, _I_SRC = ROLE_TAGS.index("B-SRC"), ROLE_TAGS.index("I-SRC")
 _B_CON, _I_CON = ROLE_TAGS.index("B-CON"), ROLE_TAGS.index("I-CON")
 
 
-def _char_span(text: str, window: Window, token_range: tuple[int, int]) -> Span:
+#: Stray I-CON runs shorter than this are dropped (chosen on validation: content token-overlap F1
+#: 0.752 keeping all, 0.869 dropping runs under 4 tokens, 0.786 dropping every stray run).
+CONTENT_MIN_STRAY_TOKENS = 4
+_EDGE_PUNCTUATION = " \t\n,;:.\"'“”‘’«»„"
+
+
+def _char_span(text: str, window: Window, token_range: tuple[int, int]) -> Span | None:
+    """The characters of a token range, without edge punctuation (the guidelines' span rule)."""
     start = int(window.offsets[token_range[0], 0])
     end = int(window.offsets[token_range[1] - 1, 1])
-    return Span.from_offsets(text, start, end)
+    while start < end and text[start] in _EDGE_PUNCTUATION:
+        start += 1
+    while end > start and text[end - 1] in _EDGE_PUNCTUATION:
+        end -= 1
+    return Span.from_offsets(text, start, end) if end > start else None
 
 
 def _softmax(logits: torch.Tensor) -> np.ndarray:
@@ -93,6 +104,10 @@ class Predictor:
         role_probs = _softmax(self.model.role_classifier(pair_states).cpu())
         role_tags = role_probs.argmax(-1)
 
+        cue_spans = [
+            _char_span(texts[windows[w].doc_index], windows[w], cue)
+            for w, cue in zip(pair_window, pair_cue, strict=True)
+        ]
         items: list[tuple[int, Span | None, Span, tuple[int, int]]] = []
         for p, w_index in enumerate(pair_window):
             window = windows[w_index]
@@ -107,8 +122,10 @@ class Predictor:
                     role_probs[p, s:e, [_B_SRC, _I_SRC]].max(-1).mean() for s, e in sources
                 ]
                 source = _char_span(text, window, sources[int(np.argmax(confidence))])
-            for content in bio_spans(tags, _B_CON, _I_CON):
-                items.append((p, source, _char_span(text, window, content), content))
+            for content in bio_spans(tags, _B_CON, _I_CON, CONTENT_MIN_STRAY_TOKENS):
+                content_span = _char_span(text, window, content)
+                if content_span is not None and cue_spans[p] is not None:
+                    items.append((p, source, content_span, content))
         if not items:
             return found
         content_mask = np.zeros((len(items), width), dtype=np.int64)
@@ -126,7 +143,7 @@ class Predictor:
             found[window.doc_index].append(
                 Statement(
                     source=source,
-                    cue=_char_span(text, window, pair_cue[p]),
+                    cue=cue_spans[p],  # type: ignore[arg-type]  # None cues have no items
                     content=content,
                     label=self.labels[best],
                     score=float(row[best]),

@@ -44,7 +44,7 @@ class TrainingArguments:
     )
     window_length: int = field(default=256, metadata={"help": "tokens per window"})
     window_overlap: int = field(default=64, metadata={"help": "tokens shared by windows"})
-    epochs: int = field(default=8, metadata={"help": "passes over the training split"})
+    epochs: int = field(default=12, metadata={"help": "passes over the training split"})
     batch_size: int = field(default=16, metadata={"help": "windows per optimisation step"})
     learning_rate: float = field(default=1e-4, metadata={"help": "encoder learning rate"})
     head_learning_rate: float = field(default=1e-3, metadata={"help": "heads' learning rate"})

@@ -202,12 +202,24 @@ def collate(windows: Sequence[Window], pad_id: int) -> dict[str, Any]:
     return batch
 
 
-def bio_spans(tags: np.ndarray, begin: int, inside: int) -> list[tuple[int, int]]:
-    """Spans [start, end) from a BIO tag row; a stray I starts a span (lenient decoding).
+def bio_spans(
+    tags: np.ndarray, begin: int, inside: int, min_stray_length: int = 1
+) -> list[tuple[int, int]]:
+    """Spans [start, end) from a BIO tag row.
+
+    Args:
+        tags: One row of tag ids.
+        begin: The id of the B tag.
+        inside: The id of the I tag.
+        min_stray_length: A run of I tags without a B opens a span only if it is at least this
+            long. Short stray runs are mostly fragments far from the cue (measured on
+            validation), while long ones are real spans whose first tag was missed.
 
     Example:
         >>> bio_spans(np.array([0, 1, 2, 0, 2, 2, 1]), begin=1, inside=2)
         [(1, 3), (4, 6), (6, 7)]
+        >>> bio_spans(np.array([0, 1, 2, 0, 2, 2, 1]), begin=1, inside=2, min_stray_length=3)
+        [(1, 3), (6, 7)]
     """
     in_span = (tags == begin) | (tags == inside)
     previous = np.concatenate([[False], in_span[:-1]])
@@ -215,4 +227,8 @@ def bio_spans(tags: np.ndarray, begin: int, inside: int) -> list[tuple[int, int]
     following = np.concatenate([in_span[1:], [False]])
     next_is_begin = np.concatenate([tags[1:] == begin, [False]])
     ends = np.nonzero(in_span & (~following | next_is_begin))[0] + 1
-    return [(int(s), int(e)) for s, e in zip(starts, ends, strict=True)]
+    return [
+        (int(s), int(e))
+        for s, e in zip(starts, ends, strict=True)
+        if tags[s] == begin or e - s >= min_stray_length
+    ]
