@@ -27,6 +27,16 @@ class StancePipeline:
         self._predictor = predictor
         self.name = name
 
+    @property
+    def model(self) -> Any:
+        """The underlying :class:`stance.modeling.StanceModel`."""
+        return self._predictor.model
+
+    @property
+    def tokenizer(self) -> Any:
+        """The tokenizer (a private copy for the calling thread)."""
+        return self._predictor.tokenizer
+
     @overload
     def predict(self, inputs: str, batch_size: int = ...) -> list[Statement]: ...
 

@@ -107,7 +107,7 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
     from stance.trainer import data_hash, evaluate_model
 
     nlp = stance.load(model_path)
-    predictor = nlp._predictor
+    predictor = nlp
     docs = read_corpus()
     split = {s: [d for d in docs if d["split"] == s] for s in ("train", "validation", "test")}
     test = evaluate_model(predictor.model, predictor.tokenizer, split["test"])

@@ -183,8 +183,8 @@ def evaluate_model(
     model: Any, tokenizer: Any, docs: list[dict[str, Any]], batch_size: int = 32
 ) -> dict[str, Any]:
     """Stance-with-gold-statements and end-to-end scores of ``model`` on ``docs``."""
-    from stance.evaluation import span_scores, stance_scores, statement_scores
     from stance.inference import Predictor
+    from stance.metrics import load_metric
     from stance.windows import label_windows
 
     config = model.config
@@ -193,10 +193,10 @@ def evaluate_model(
     )
     gold, pred, probs = gold_stance_predictions(model, windows, tokenizer.pad_token_id, batch_size)
     labels = config.labels
-    stance = stance_scores(
-        [labels[i] for i in gold],
-        [labels[i] for i in pred],
-        [dict(zip(labels, row, strict=True)) for row in probs],
+    stance = load_metric("stance_classification").compute(
+        references=[labels[i] for i in gold],
+        predictions=[labels[i] for i in pred],
+        probabilities=[dict(zip(labels, row, strict=True)) for row in probs],
     )
     predictor = Predictor(model, tokenizer)
     predicted = predictor.predict([d["text"] for d in docs], batch_size=batch_size)
@@ -204,14 +204,17 @@ def evaluate_model(
         {"id": d["id"], "text": d["text"], "statements": [s.to_dict() for s in statements]}
         for d, statements in zip(docs, predicted, strict=True)
     ]
+    extraction = load_metric("span_f1").compute(
+        references=[json.dumps(d) for d in docs], predictions=[json.dumps(d) for d in pred_docs]
+    )
     spans = {
-        f"{part}_{mode}": span_scores(docs, pred_docs, part, mode)
+        f"{part}_{mode}": extraction[part][mode]
         for part in ("source", "cue", "content")
         for mode in ("exact", "overlap")
     }
     return {
         "stance": stance,
-        "statements": statement_scores(docs, pred_docs),
+        "statements": extraction["statement"],
         "spans": spans,
         "predictions": pred_docs,
     }
