@@ -492,7 +492,7 @@ tokens on either side of its cue can be cut.
 ```bash
 pip install torch==2.13.0 -e ".[train,dev]"
 python training/train.py training/configs/default.json
-python training/evaluate.py --model runs/default/model --run-record runs/default/run.json \\
+python training/evaluate_model.py --model runs/default/model --run-record runs/default/run.json \\
     --model-card-dir model_cards/{results["model_name"]}
 ```
 

@@ -9,6 +9,21 @@ from typing import Any
 METRICS_DIR = Path(__file__).resolve().parent
 
 
+def string_metric_info(description: str, citation: str, inputs_description: str) -> Any:
+    """``evaluate.MetricInfo`` for metrics whose predictions and references are strings."""
+    import datasets
+    import evaluate
+
+    return evaluate.MetricInfo(
+        description=description,
+        citation=citation,
+        inputs_description=inputs_description,
+        features=datasets.Features(
+            {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
+        ),
+    )
+
+
 @cache
 def load_metric(name: str) -> Any:
     """Loads ``span_f1`` or ``stance_classification`` from this folder with ``evaluate.load``.

@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import datasets
 import evaluate
 
 from stance.evaluation import document_scores
+from stance.metrics import string_metric_info
 
 _DESCRIPTION = """
 Scores attributed-statement extraction. Each prediction and reference is one document serialised
@@ -60,14 +60,7 @@ class SpanF1(evaluate.Metric):
     """
 
     def _info(self) -> evaluate.MetricInfo:
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
-        )
+        return string_metric_info(_DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION)
 
     def _compute(self, predictions: list[str], references: list[str]) -> dict[str, Any]:
         return document_scores(

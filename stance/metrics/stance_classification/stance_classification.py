@@ -11,10 +11,10 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-import datasets
 import evaluate
 
 from stance.evaluation import probabilities_to_dict, stance_scores
+from stance.metrics import string_metric_info
 
 _DESCRIPTION = """
 Scores the epistemic stance labels (denial, speculation, hedge, assertion) of attributed
@@ -60,14 +60,7 @@ class StanceClassification(evaluate.Metric):
     """
 
     def _info(self) -> evaluate.MetricInfo:
-        return evaluate.MetricInfo(
-            description=_DESCRIPTION,
-            citation=_CITATION,
-            inputs_description=_KWARGS_DESCRIPTION,
-            features=datasets.Features(
-                {"predictions": datasets.Value("string"), "references": datasets.Value("string")}
-            ),
-        )
+        return string_metric_info(_DESCRIPTION, _CITATION, _KWARGS_DESCRIPTION)
 
     def _compute(
         self,

@@ -1,7 +1,7 @@
 """Evaluates a model on the test split, the baselines and PolNeAR dev; writes reports/.
 
 Usage:
-    python training/evaluate.py --model runs/default/model --run-record runs/default/run.json \
+    python training/evaluate_model.py --model runs/default/model --run-record runs/default/run.json \
         --model-card-dir model_cards/stance-minilm-l6
 """
 
