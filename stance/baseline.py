@@ -138,12 +138,42 @@ _BOUNDARY_WORDS = re.compile(
 )
 _BOUNDARY_CHARS = ",;:()[]—–"
 _LEADING_FILLER = {
-    "but", "and", "or", "so", "yet", "also", "however", "meanwhile", "still", "now", "then",
-    "later", "earlier", "separately", "instead", "indeed", "moreover", "as",
+    "but",
+    "and",
+    "or",
+    "so",
+    "yet",
+    "also",
+    "however",
+    "meanwhile",
+    "still",
+    "now",
+    "then",
+    "later",
+    "earlier",
+    "separately",
+    "instead",
+    "indeed",
+    "moreover",
+    "as",
 }
 _TRAILING_FILLER = {
-    "also", "later", "previously", "repeatedly", "again", "publicly", "privately", "then",
-    "recently", "once", "first", "last", "earlier", "has", "have", "had",
+    "also",
+    "later",
+    "previously",
+    "repeatedly",
+    "again",
+    "publicly",
+    "privately",
+    "then",
+    "recently",
+    "once",
+    "first",
+    "last",
+    "earlier",
+    "has",
+    "have",
+    "had",
 }
 _PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
 _CONNECTORS = {"of", "the", "for", "and", "de", "van", "von", "al", "la", "le", "du", "del"}
@@ -249,9 +279,7 @@ class LexiconBaseline:
         statements = {s.span_key(): s for s in (_to_statement(text, f) for f in found)}
         return sorted(statements.values(), key=Statement.sort_key)
 
-    def label_statement(
-        self, text: str, cue: Mapping[str, Any], content: Mapping[str, Any]
-    ) -> str:
+    def label_statement(self, text: str, cue: Mapping[str, Any], content: Mapping[str, Any]) -> str:
         """Labels a given (e.g. gold) statement, to score the stance rules on their own.
 
         Args:
@@ -331,7 +359,7 @@ def _quote_regions(text: str, start: int, end: int) -> list[tuple[int, int]]:
     opened: int | None = None
     for i in range(start, end):
         char = text[i]
-        if opened is None and char in "“\"«„":
+        if opened is None and char in '“"«„':
             opened = i
         elif opened is not None and (char in "”»" or (char == '"' and text[opened] == '"')):
             regions.append((opened, i + 1))
@@ -440,7 +468,7 @@ def _read_reporting(
 ) -> list[_Found]:
     """A reporting verb: content first (``"C," S said`` / ``"C," said S``) or after the cue."""
     after = _skip_adverbials(text, cue.end, end)
-    rest = text[after:end].strip(" .!?\"“”")
+    rest = text[after:end].strip(' .!?"“”')
     # Content comes first when nothing but adverbials follow the cue, when a comma does
     # ('"...," she said, adding'), or when a quotation ends right before it ('"...," said S').
     content_first = (

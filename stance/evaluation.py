@@ -398,9 +398,7 @@ def statement_scores(
     return scores
 
 
-def document_scores(
-    gold_docs: Sequence[Document], pred_docs: Sequence[Document]
-) -> dict[str, Any]:
+def document_scores(gold_docs: Sequence[Document], pred_docs: Sequence[Document]) -> dict[str, Any]:
     """All extraction scores: every part x mode of :func:`span_scores` plus statement scores.
 
     Args:
@@ -690,4 +688,3 @@ def confusion_matrix_png(
     path = Path(path)
     figure.savefig(path, format="png")
     return path
-
