@@ -89,7 +89,11 @@ def cmd_train(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError, TypeError) as err:
         print(f"stance: {err}", file=sys.stderr)
         return EXIT_USAGE
-    record = train(config, command=["stance", "train", *sys.argv[3:]] if sys.argv else None)
+    invoked = sys.argv[0]
+    command = (
+        ["python", *sys.argv] if invoked.endswith(".py") else [Path(invoked).name, *sys.argv[1:]]
+    )
+    record = train(config, command=command)
     print(
         f"model written to {Path(config.output_dir) / 'model'} (best epoch {record['best_epoch']})"
     )

@@ -65,6 +65,13 @@ class TrainingArguments:
     max_eval_documents: int | None = field(
         default=None, metadata={"help": "use only the first N validation documents"}
     )
+    pack_documents: bool = field(
+        default=True,
+        metadata={
+            "help": "join consecutive training documents into windows of up to window_length "
+            "tokens, so spans are seen at every position a long article's window has"
+        },
+    )
     show_progress: bool = field(default=True, metadata={"help": "show progress bars"})
 
     @classmethod
@@ -84,6 +91,45 @@ class TrainingArguments:
             )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
+
+
+def pack_into_windows(
+    docs: list[dict[str, Any]], tokenizer: Any, budget: int, seed: int
+) -> list[dict[str, Any]]:
+    """Joins documents (in a seeded random order) into texts of at most ``budget`` tokens.
+
+    The corpus documents are short (most under 100 tokens), while windows over real articles
+    are 256 tokens long: without packing, the heads never see a span past the first hundred
+    positions. Statements keep their spans, shifted to the joined text.
+    """
+    order = list(range(len(docs)))
+    random.Random(seed).shuffle(order)
+    packed: list[dict[str, Any]] = []
+    current: dict[str, Any] | None = None
+    used = 0
+    for i in order:
+        doc = docs[i]
+        size = len(tokenizer.encode(doc["text"])[0])
+        if current is None or used + size > budget:
+            current = {"id": doc["id"], "text": "", "statements": []}
+            packed.append(current)
+            used = 0
+        shift = len(current["text"]) + (2 if current["text"] else 0)
+        current["text"] += ("\n\n" if current["text"] else "") + doc["text"]
+        for st in doc["statements"]:
+            moved = {
+                part: None
+                if st[part] is None
+                else {
+                    **st[part],
+                    "start": st[part]["start"] + shift,
+                    "end": st[part]["end"] + shift,
+                }
+                for part in ("source", "cue", "content")
+            }
+            current["statements"].append({**moved, "label": st["label"]})
+        used += size
+    return packed
 
 
 def set_seed(seed: int) -> None:
@@ -249,8 +295,13 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     set_seed(args.seed)  # before the model is built, so head initialisation is reproducible
     model, tokenizer = build_model(args)
     config = model.config
+    train_texts = (
+        pack_into_windows(train_docs, tokenizer, config.window_length - 2, args.seed)
+        if args.pack_documents
+        else train_docs
+    )
     windows = label_windows(
-        tokenizer, train_docs, config.window_length, config.window_overlap, config.labels
+        tokenizer, train_texts, config.window_length, config.window_overlap, config.labels
     )
     encoder_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
     head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
