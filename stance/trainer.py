@@ -66,10 +66,11 @@ class TrainingArguments:
         default=None, metadata={"help": "use only the first N validation documents"}
     )
     pack_documents: bool = field(
-        default=True,
+        default=False,
         metadata={
-            "help": "join consecutive training documents into windows of up to window_length "
-            "tokens, so spans are seen at every position a long article's window has"
+            "help": "join training documents into windows of up to window_length tokens, so "
+            "spans are seen at every window position (measured: about 1.8x the time per epoch "
+            "on 2 CPU cores, so off in the default config)"
         },
     )
     show_progress: bool = field(default=True, metadata={"help": "show progress bars"})

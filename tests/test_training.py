@@ -75,3 +75,22 @@ def test_bad_config_names_the_unknown_key(tmp_path: Path) -> None:
         timeout=120,
     )
     assert result.returncode == 2 and "epochz" in result.stderr
+
+
+def test_packing_keeps_every_statement_on_its_text(corpus) -> None:
+    from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
+    from stance.tokenization import WordPieceTokenizer
+    from stance.trainer import pack_into_windows
+
+    tokenizer = WordPieceTokenizer.from_folder(resolve_base_folder(DEFAULT_BASE))
+    docs = corpus[:120]
+    packed = pack_into_windows(docs, tokenizer, 254, seed=1)
+    assert len(packed) < len(docs)
+    assert sum(len(p["statements"]) for p in packed) == sum(len(d["statements"]) for d in docs)
+    for doc in packed:
+        assert len(tokenizer.encode(doc["text"])[0]) <= 254
+        for st in doc["statements"]:
+            for part in ("source", "cue", "content"):
+                span = st[part]
+                if span is not None:
+                    assert doc["text"][span["start"] : span["end"]] == span["text"]
