@@ -1,8 +1,8 @@
 """Evaluates a model on the test split, the baselines and PolNeAR dev; writes reports/.
 
 Usage:
-    python training/evaluate_model.py --model runs/default/model --run-record runs/default/run.json \
-        --model-card-dir model_cards/stance-minilm-l6
+    python training/evaluate_model.py --model runs/default/model \
+        --run-record runs/default/run.json --model-card-dir model_cards/stance-minilm-l6
 """
 
 from __future__ import annotations
