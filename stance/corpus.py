@@ -211,7 +211,7 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
         ... <S1>The minister</S1> <C1>said</C1> <P1>the port was closed</P1>.
         ... @ S1 C1 P1 assertion''')
         >>> docs[0]["statements"][0]["content"]
-        {'start': 23, 'end': 42, 'text': 'the port was closed'}
+        {'start': 18, 'end': 37, 'text': 'the port was closed'}
     """
     blocks, problems = _blocks(source, where)
     docs: list[dict[str, Any]] = []
