@@ -50,6 +50,21 @@ _TRAILING_PUNCTUATION = ",;:."
 Tokens = frozenset[tuple[int, int]]
 
 
+def prediction_documents(
+    docs: Sequence[Document], predictions: Sequence[Sequence[Any]]
+) -> list[dict[str, Any]]:
+    """Predicted documents in the shared format, from ``Statement`` lists aligned with ``docs``.
+
+    Example:
+        >>> prediction_documents([{"id": "d1", "text": "No."}], [[]])
+        [{'id': 'd1', 'text': 'No.', 'statements': []}]
+    """
+    return [
+        {"id": d["id"], "text": d["text"], "statements": [s.to_dict() for s in statements]}
+        for d, statements in zip(docs, predictions, strict=True)
+    ]
+
+
 # --------------------------------------------------------------------------------------------
 # Spans
 # --------------------------------------------------------------------------------------------

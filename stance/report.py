@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.corpus import CORPUS_PATH, read_corpus
-from stance.types import LABELS
+from stance.evaluation import prediction_documents
 
 MODEL_NAME = "stance-minilm-l6"
 TARGETS = {
@@ -29,13 +29,6 @@ TARGETS = {
 
 def _f(x: float | None) -> str:
     return "—" if x is None else f"{x:.3f}"
-
-
-def _to_docs(docs: list[dict[str, Any]], predictions: list[list[Any]]) -> list[dict[str, Any]]:
-    return [
-        {"id": d["id"], "text": d["text"], "statements": [s.to_dict() for s in statements]}
-        for d, statements in zip(docs, predictions, strict=True)
-    ]
 
 
 def _span_table(docs: list[dict[str, Any]], pred_docs: list[dict[str, Any]]) -> dict[str, Any]:
@@ -63,7 +56,7 @@ def evaluate_baselines(
         for d in test_docs
         for s in d["statements"]
     ]
-    lexicon_docs = _to_docs(test_docs, [lexicon.predict(d["text"]) for d in test_docs])
+    lexicon_docs = prediction_documents(test_docs, [lexicon.predict(d["text"]) for d in test_docs])
     return {
         "majority": {
             "label": majority,
@@ -87,10 +80,10 @@ def evaluate_polnear(nlp: Any) -> dict[str, Any] | None:
         return None
     texts = [d["text"] for d in docs]
     started = time.time()
-    model_docs = _to_docs(docs, nlp.predict(texts))
+    model_docs = prediction_documents(docs, nlp.predict(texts))
     seconds = time.time() - started
     lexicon = LexiconBaseline()
-    lexicon_docs = _to_docs(docs, [lexicon.predict(t) for t in texts])
+    lexicon_docs = prediction_documents(docs, [lexicon.predict(t) for t in texts])
     return {
         "documents": len(docs),
         "gold_statements": sum(len(d["statements"]) for d in docs),
@@ -536,6 +529,3 @@ def write_report(
         card.write_text(render_model_card(results, name), encoding="utf-8")
         written.append(card)
     return written
-
-
-__all__ = ["LABELS", "write_report", "run_evaluation", "render_markdown", "render_model_card"]

@@ -230,6 +230,7 @@ def evaluate_model(
     model: Any, tokenizer: Any, docs: list[dict[str, Any]], batch_size: int = 32
 ) -> dict[str, Any]:
     """Stance-with-gold-statements and end-to-end scores of ``model`` on ``docs``."""
+    from stance.evaluation import prediction_documents
     from stance.inference import Predictor
     from stance.metrics import load_metric
     from stance.windows import label_windows
@@ -247,10 +248,7 @@ def evaluate_model(
     )
     predictor = Predictor(model, tokenizer)
     predicted = predictor.predict([d["text"] for d in docs], batch_size=batch_size)
-    pred_docs = [
-        {"id": d["id"], "text": d["text"], "statements": [s.to_dict() for s in statements]}
-        for d, statements in zip(docs, predicted, strict=True)
-    ]
+    pred_docs = prediction_documents(docs, predicted)
     extraction = load_metric("span_f1").compute(
         references=[json.dumps(d) for d in docs], predictions=[json.dumps(d) for d in pred_docs]
     )
