@@ -72,7 +72,34 @@ CONSTRUCTIONS: tuple[str, ...] = (
     "social_media",
     "reporter_distancing",
     "no_attribution",
+    # Added for corpus v2 from the error analysis of the v1 model (reports/error-analysis-v1.md).
+    "stative_cue",
+    "nominal_content",
+    "long_content",
+    "source_after_quote",
+    "no_source",
+    "full_article",
 )
+
+#: Constructions computed from the spans of each statement (see :func:`derived_constructions`),
+#: so their counts never depend on an author remembering to tag them.
+DERIVED_CONSTRUCTIONS: tuple[str, ...] = (
+    "no_source",
+    "pronoun_source",
+    "content_first",
+    "source_after_quote",
+    "nested",
+    "far_cue",
+    "multi_sentence_quote",
+    "long_content",
+    "conjoined_contents",
+)
+#: Words between cue and content from which a cue counts as far from its content.
+FAR_CUE_WORDS = 8
+#: Content length in words from which a content counts as long.
+LONG_CONTENT_WORDS = 26
+_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you"})
+_SENTENCE_BREAK = re.compile(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]")
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 QUOTE_CHARS = "\"'“”‘’«»„"
@@ -242,10 +269,18 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
         for line_no, body in block.statement_lines:
             sat = f"{where}:{line_no} ({block.doc_id})"
             parts = body.split()
-            if len(parts) != 4:
-                problems.append(f"{sat}: statement line must be '@ SOURCE CUE CONTENT LABEL'")
+            if len(parts) < 4:
+                problems.append(
+                    f"{sat}: statement line must be '@ SOURCE CUE CONTENT LABEL [TAG ...]'"
+                )
                 continue
-            src, cue, content, label = parts
+            src, cue, content, label = parts[:4]
+            tags = sorted({t.strip(",") for t in parts[4:] if t.strip(",")})
+            problems += [
+                f"{sat}: unknown construction '{t}' (see GUIDELINES.md section 5)"
+                for t in tags
+                if t not in CONSTRUCTIONS
+            ]
             if label not in LABELS:
                 problems.append(f"{sat}: label '{label}' is not one of {', '.join(LABELS)}")
             expected = (("S", src), ("C", cue), ("P", content))
@@ -274,12 +309,15 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
                     "cue": span(cue),
                     "content": span(content),
                     "label": label,
+                    "constructions": tags,
                 }
             )
         problems += [
             f"{at}: span <{t}> is not used by any statement" for t in spans if t not in used
         ]
         statements.sort(key=lambda s: (s["content"]["start"], s["cue"]["start"]))
+        for statement, derived in zip(statements, derived_constructions(text, statements)):
+            statement["constructions"] = sorted(set(statement["constructions"]) | derived)
         docs.append(
             {
                 "id": block.doc_id,
@@ -294,6 +332,67 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
     if problems:
         raise CorpusError(problems)
     return docs
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"\w+", text))
+
+
+def derived_constructions(text: str, statements: Sequence[dict[str, Any]]) -> list[set[str]]:
+    """The constructions of each statement that its spans determine (``DERIVED_CONSTRUCTIONS``).
+
+    Args:
+        text: The document text.
+        statements: Statements with ``source`` (or ``None``), ``cue``, ``content`` spans and
+            ``label``.
+
+    Returns:
+        One set of construction tags per statement, in order.
+
+    Example:
+        >>> text = "The port is closed, she said."
+        >>> st = {"source": {"start": 20, "end": 23}, "cue": {"start": 24, "end": 28},
+        ...       "content": {"start": 0, "end": 18}, "label": "assertion"}
+        >>> sorted(derived_constructions(text, [st])[0])
+        ['content_first', 'pronoun_source', 'source_after_quote']
+    """
+    labels_per_cue: dict[tuple[int, int], set[str]] = {}
+    for st in statements:
+        labels_per_cue.setdefault((st["cue"]["start"], st["cue"]["end"]), set()).add(st["label"])
+    result = []
+    for st in statements:
+        source, cue, content = st["source"], st["cue"], st["content"]
+        tags: set[str] = set()
+        if source is None:
+            tags.add("no_source")
+        elif text[source["start"] : source["end"]].lower() in _PRONOUNS:
+            tags.add("pronoun_source")
+        if content["end"] <= cue["start"]:
+            tags.add("content_first")
+        if source is not None and source["start"] >= content["end"]:
+            tags.add("source_after_quote")
+        if any(
+            other is not st
+            and other["content"]["start"] <= cue["start"]
+            and cue["end"] <= other["content"]["end"]
+            for other in statements
+        ):
+            tags.add("nested")
+        if content["end"] <= cue["start"]:
+            gap = text[content["end"] : cue["start"]]
+        else:
+            gap = text[cue["end"] : max(cue["end"], content["start"])]
+        if _words(gap) >= FAR_CUE_WORDS:
+            tags.add("far_cue")
+        inner = text[content["start"] : content["end"]]
+        if _SENTENCE_BREAK.search(inner):
+            tags.add("multi_sentence_quote")
+        if _words(inner) >= LONG_CONTENT_WORDS:
+            tags.add("long_content")
+        if len(labels_per_cue[(cue["start"], cue["end"])]) > 1:
+            tags.add("conjoined_contents")
+        result.append(tags)
+    return result
 
 
 def _shingles(text: str, size: int = 5) -> set[str]:
@@ -377,8 +476,19 @@ def read_corpus(path: Path = CORPUS_PATH) -> list[dict[str, Any]]:
 def summarize(docs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     """Counts documents and statements per split, label, domain and construction."""
     statements = [(d, s) for d in docs for s in d["statements"]]
-    construction_docs = Counter(c for d in docs for c in d["constructions"])
-    construction_statements = Counter(c for d, _ in statements for c in d["constructions"])
+    # A document exercises a construction if it is tagged with it or one of its statements is.
+    construction_docs = Counter(
+        c
+        for d in docs
+        for c in set(d["constructions"]).union(
+            *(s.get("constructions", ()) for s in d["statements"])
+        )
+    )
+    # Statements are counted by their own tags (explicit or derived from their spans), never by
+    # their document's tags, so each count is the number of statements showing the construction.
+    construction_statements = Counter(
+        c for _, s in statements for c in s.get("constructions", ())
+    )
     return {
         "documents": len(docs),
         "statements": len(statements),
