@@ -486,9 +486,7 @@ def summarize(docs: Sequence[dict[str, Any]]) -> dict[str, Any]:
     )
     # Statements are counted by their own tags (explicit or derived from their spans), never by
     # their document's tags, so each count is the number of statements showing the construction.
-    construction_statements = Counter(
-        c for _, s in statements for c in s.get("constructions", ())
-    )
+    construction_statements = Counter(c for _, s in statements for c in s.get("constructions", ()))
     return {
         "documents": len(docs),
         "statements": len(statements),

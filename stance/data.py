@@ -21,7 +21,13 @@ def _features() -> Any:
             "annotation_pass": Value("string"),
             "text": Value("string"),
             "statements": List(
-                {"source": span, "cue": span, "content": span, "label": Value("string")}
+                {
+                    "source": span,
+                    "cue": span,
+                    "content": span,
+                    "label": Value("string"),
+                    "constructions": List(Value("string")),
+                }
             ),
         }
     )

@@ -6,21 +6,64 @@ and the test suite fails when the card and the corpus disagree.
 
 from __future__ import annotations
 
+import re
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from stance.corpus import ANNOTATIONS_DIR, CONSTRUCTIONS, SPLITS, read_corpus, summarize
+from stance.corpus import (
+    ANNOTATIONS_DIR,
+    CONSTRUCTIONS,
+    DERIVED_CONSTRUCTIONS,
+    SPLITS,
+    read_corpus,
+    summarize,
+)
 from stance.types import LABELS
 
 CARD_PATH = ANNOTATIONS_DIR / "README.md"
+
+#: The hard cases that corpus v2 was written to cover (issue "Corpus v2"), each as a name and a
+#: test on a statement; the card counts the statements that pass each test.
+HARD_CASES: tuple[tuple[str, Any], ...] = (
+    ("hedged denial", lambda st: "hedged_denial" in st["constructions"]),
+    (
+        "speculation inside a multi-sentence quote",
+        lambda st: "multi_sentence_quote" in st["constructions"] and st["label"] == "speculation",
+    ),
+    ("evaluative cue", lambda st: "evaluative_cue" in st["constructions"]),
+    ("agentless attribution", lambda st: "agentless" in st["constructions"]),
+    ("question", lambda st: "question" in st["constructions"]),
+    ("conditional", lambda st: "conditional" in st["constructions"]),
+    (
+        "conjoined contents with different stances under one cue",
+        lambda st: "conjoined_contents" in st["constructions"],
+    ),
+    (
+        "negative assertion that counters nothing",
+        lambda st: "negative_assertion" in st["constructions"],
+    ),
+    ("cue far from its content", lambda st: "far_cue" in st["constructions"]),
+    ("source after the quote", lambda st: "source_after_quote" in st["constructions"]),
+    ("nested attribution", lambda st: "nested" in st["constructions"]),
+    ("statement with no source", lambda st: "no_source" in st["constructions"]),
+    # Added from the error analysis of the v1 model (reports/error-analysis-v1.md).
+    ("stative cue", lambda st: "stative_cue" in st["constructions"]),
+    ("noun-phrase content", lambda st: "nominal_content" in st["constructions"]),
+    ("long content (26+ words)", lambda st: "long_content" in st["constructions"]),
+    ("pronoun source", lambda st: "pronoun_source" in st["constructions"]),
+)
 
 
 def _table(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
     lines += ["| " + " | ".join(str(c) for c in row) + " |" for row in rows]
     return "\n".join(lines)
+
+
+def _sentences(text: str) -> int:
+    return 1 + len(re.findall(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]", text)) + text.count("\n")
 
 
 def render_card(docs: Sequence[dict[str, Any]]) -> str:
@@ -42,7 +85,7 @@ tags:
 - factuality
 - news
 size_categories:
-- n<1K
+- 1K<n<10K
 configs:
 - config_name: default
   data_files:
@@ -68,13 +111,25 @@ configs:
         for d in sorted(s["domains_documents"])
     ]
     construction_rows = [
-        [c, s["constructions_documents"][c], s["constructions_statements"][c]]
+        [
+            c + (" (derived)" if c in DERIVED_CONSTRUCTIONS else ""),
+            s["constructions_documents"][c],
+            s["constructions_statements"][c],
+        ]
         for c in CONSTRUCTIONS
     ]
+    statements = [st for d in docs for st in d["statements"]]
+    hard_rows = [[name, sum(1 for st in statements if test(st))] for name, test in HARD_CASES]
+    sentence_counts = [_sentences(d["text"]) for d in docs]
+    full_articles = [d for d in docs if "full_article" in d["constructions"]]
+    length_rows = [
+        [bucket, sum(1 for n in sentence_counts if low <= n <= high)]
+        for bucket, low, high in (("1–3", 1, 3), ("4–7", 4, 7), ("8–20", 8, 20), ("21+", 21, 10**9))
+    ]
     return f"""{yaml}
-# stance corpus: attributed statements and epistemic stance in news (v1)
+# stance corpus: attributed statements and epistemic stance in news (v2)
 
-Short wire-style news documents in English, annotated with every **attributed statement**
+Wire-style news documents in English, annotated with every **attributed statement**
 (source, cue and content as character spans) and the **epistemic stance** of the source toward
 the content: denial, speculation, hedge or assertion. Every sentence was written for this corpus
 (invented people, places and organisations); none is copied or paraphrased from real articles.
@@ -91,6 +146,12 @@ The annotation manual is [GUIDELINES.md](GUIDELINES.md).
 
 {_table(["split", "documents", "statements"], split_rows)}
 
+Document length in sentences (a rough count of sentence breaks); {len(full_articles)} documents are
+full-length articles (headline, dateline, recurring speakers; tag `full_article`) with
+{sum(len(d["statements"]) for d in full_articles)} statements.
+
+{_table(["sentences", "documents"], length_rows)}
+
 ## Labels
 
 {_table(["label", *SPLITS, "total", "share"], label_rows)}
@@ -101,17 +162,26 @@ The annotation manual is [GUIDELINES.md](GUIDELINES.md).
 
 ## Constructions
 
-Documents are tagged with the constructions they exercise (fixed list in GUIDELINES.md,
-section 5); statements are counted per document tag.
+Constructions are the fixed list in GUIDELINES.md, section 5. A document counts for a
+construction when it is tagged with it or one of its statements is; statements are counted by
+their own tags only: tags written by the annotator on the statement, plus the tags marked
+*derived*, which the compiler computes from the spans of every statement. (v1 documents carry
+judgement tags at document level only, so their statements count only for derived tags.)
 
-{_table(["construction", "documents", "statements in those documents"], construction_rows)}
+{_table(["construction", "documents", "statements"], construction_rows)}
+
+### Hard cases
+
+The constructions real news is made of and the v1 model's errors pointed to, in statements:
+
+{_table(["hard case", "statements"], hard_rows)}
 
 ## Format
 
 `corpus.jsonl` holds one document per line:
 `{{id, domain, split, constructions, annotation_pass, text, statements: [{{source, cue, content,
-label}}]}}`; each span is `{{start, end, text}}` with character offsets into `text` (end
-exclusive); `source` is null for agentless statements. Load it with
+label, constructions}}]}}`; each span is `{{start, end, text}}` with character offsets into
+`text` (end exclusive); `source` is null for agentless statements. Load it with
 `stance.data.load_annotations()` (a `datasets.DatasetDict`, offline).
 
 The authoring sources are in `source/` (inline `<S1>`/`<C1>`/`<P1>` tags, one `@` line per
@@ -128,13 +198,16 @@ near-duplicate documents across splits. The test split is never used for model s
 Written in 2026 by the stance developers, domain by domain, following GUIDELINES.md, and
 checked by the validator (spans equal their text, labels in the set, unique ids, boundary rules
 for content spans, no near duplicates across splits). This is a single annotation pass
-(`annotation_pass: first`); inter-annotator agreement has not been measured yet.
+(`annotation_pass: first`); inter-annotator agreement has not been measured yet. Version 2 added
+full-length articles and the hard cases below, chosen after an error analysis of the v1 model
+(`reports/error-analysis-v1.md`); v1 documents kept their ids and splits.
 
 ## Limitations
 
-Synthetic wire-style text is cleaner and more regular than real news; documents are short
-(1–6 sentences), so long-range attribution is under-represented. Measure on real text (the
-project reports PolNeAR dev span F1 for this reason) before relying on a model trained here.
+Synthetic wire-style text is cleaner and more regular than real news; most documents are
+short, and even the full-length articles are shorter and tidier than real feature stories.
+Measure on real text (the project reports PolNeAR dev span F1 for this reason) before relying
+on a model trained here.
 
 ## License
 

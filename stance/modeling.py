@@ -26,12 +26,9 @@ from transformers import AutoConfig, AutoModel, BertConfig, PreTrainedModel
 
 from stance.base_encoder import verified_weights
 from stance.configuration import CUE_TAGS, ROLE_TAGS, StanceConfig
+from stance.errors import ModelFilesError  # noqa: F401  (re-exported)
 
 WEIGHTS_NAME = "model.safetensors"
-
-
-class ModelFilesError(RuntimeError):
-    """A model folder is missing files or holds damaged ones."""
 
 
 @dataclass

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+import re
 import threading
 from collections.abc import Iterable, Sequence
 from pathlib import Path
@@ -11,6 +13,10 @@ from stance.types import Statement
 
 #: Folder of the model bundled with the package.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+
+# Lone surrogates are legal in a Python str (e.g. from `errors="surrogateescape"` decoding) but
+# the Rust tokenizer rejects them; one U+FFFD per surrogate keeps every offset unchanged.
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 class StancePipeline:
@@ -65,10 +71,33 @@ class StancePipeline:
         results: list[list[Statement]] = [[] for _ in texts]
         busy = [i for i, text in enumerate(texts) if text.strip()]
         if busy:
-            found = self._predictor.predict([texts[i] for i in busy], batch_size=batch_size)
-            for i, statements in zip(busy, found, strict=True):
-                results[i] = statements
+            readable = [_LONE_SURROGATE.sub("\ufffd", texts[i]) for i in busy]
+            found = self._predictor.predict(readable, batch_size=batch_size)
+            for i, clean, statements in zip(busy, readable, found, strict=True):
+                results[i] = (
+                    statements
+                    if clean is texts[i] or clean == texts[i]
+                    else [_with_text(s, texts[i]) for s in statements]
+                )
         return results[0] if single else results
+
+
+def _with_text(statement: Statement, text: str) -> Statement:
+    """The statement with its span texts taken from ``text`` (same offsets)."""
+
+    def span(value: Any) -> Any:
+        return (
+            None
+            if value is None
+            else dataclasses.replace(value, text=text[value.start : value.end])
+        )
+
+    return dataclasses.replace(
+        statement,
+        source=span(statement.source),
+        cue=span(statement.cue),
+        content=span(statement.content),
+    )
 
 
 def _texts(inputs: Any) -> list[str]:
@@ -120,11 +149,11 @@ def load(
         >>> nlp.name
         'default'
     """
+    from stance.errors import ModelFilesError
     from stance.hub import download
-    from stance.inference import Predictor
-    from stance.modeling import ModelFilesError, load_folder
-    from stance.tokenization import WordPieceTokenizer
 
+    # The folder is resolved before torch is imported, so a Hub id that cannot be fetched fails
+    # within seconds instead of after the heavy imports.
     if name_or_path is None:
         folder, name = DEFAULT_MODEL_DIR, "default"
         if not (folder / "config.json").exists():
@@ -144,6 +173,11 @@ def load(
             folder, name = path, str(path)
         else:
             folder, name = download(str(name_or_path), revision), str(name_or_path)
+
+    from stance.inference import Predictor
+    from stance.modeling import load_folder
+    from stance.tokenization import WordPieceTokenizer
+
     model = load_folder(folder)
     try:
         tokenizer = WordPieceTokenizer.from_folder(folder)

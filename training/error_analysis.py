@@ -75,9 +75,9 @@ def features(text: str, statement: dict[str, Any]) -> dict[str, str]:
         "content sentences": "several" if _SENTENCE_END.search(text[c_start:c_end]) else "one",
         "order": "content before cue" if c_end <= q_start else "cue before content",
         "source": _source_kind(text, statement),
-        "words between cue and content": "0-3" if gap_words <= 3 else (
-            "4-10" if gap_words <= 10 else ">10"
-        ),
+        "words between cue and content": "0-3"
+        if gap_words <= 3
+        else ("4-10" if gap_words <= 10 else ">10"),
         "cue in another sentence": "yes" if _SENTENCE_END.search(gap) else "no",
         "cue word": cue_words[0] if cue_words else "?",
     }
@@ -144,8 +144,14 @@ def _breakdown_markdown(breakdown: dict[str, dict[str, dict[str, int]]], top: in
             total = sum(counts.values())
             found = counts.get("found", 0)
             rows.append(
-                [value, total, found, counts.get("partial", 0), counts.get("missed", 0),
-                 f"{found / total:.2f}"]
+                [
+                    value,
+                    total,
+                    found,
+                    counts.get("partial", 0),
+                    counts.get("missed", 0),
+                    f"{found / total:.2f}",
+                ]
             )
         header = [name, "gold", "found", "partial", "missed", "recall"]
         parts.append(f"**{name}**\n\n{markdown_table(header, rows)}")
