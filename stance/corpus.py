@@ -378,11 +378,21 @@ def derived_constructions(text: str, statements: Sequence[dict[str, Any]]) -> li
             for other in statements
         ):
             tags.add("nested")
-        if content["end"] <= cue["start"]:
-            gap = text[content["end"] : cue["start"]]
-        else:
-            gap = text[cue["end"] : max(cue["end"], content["start"])]
-        if _words(gap) >= FAR_CUE_WORDS:
+        gap_start, gap_end = (
+            (content["end"], cue["start"])
+            if content["end"] <= cue["start"]
+            else (cue["end"], max(cue["end"], content["start"]))
+        )
+        # Other contents of the same cue do not separate it from this one: in "said A and B",
+        # B is next to its cue.
+        gap = list(text[gap_start:gap_end])
+        for other in statements:
+            if other is not st and other["cue"] == cue:
+                for i in range(
+                    max(other["content"]["start"], gap_start), min(other["content"]["end"], gap_end)
+                ):
+                    gap[i - gap_start] = " "
+        if _words("".join(gap)) >= FAR_CUE_WORDS:
             tags.add("far_cue")
         inner = text[content["start"] : content["end"]]
         if _SENTENCE_BREAK.search(inner):

@@ -78,14 +78,46 @@ def test_whole_corpus_validates_and_matches_the_compiled_jsonl() -> None:
     )
 
 
-def test_corpus_meets_v1_size_targets(corpus: list[dict]) -> None:
+def test_corpus_meets_v2_size_targets(corpus: list[dict]) -> None:
     summary = c.summarize(corpus)
-    assert summary["statements"] >= 2000
-    assert summary["documents"] >= 600
-    assert len(summary["domains_documents"]) >= 10
-    assert all(summary["labels"][label] >= 300 for label in LABELS)
+    assert summary["statements"] >= 6000
+    assert summary["documents"] >= 1800
+    assert len(summary["domains_documents"]) >= 12
+    assert all(summary["labels"][label] >= 0.15 * summary["statements"] for label in LABELS)
     with_plain = summary["constructions_documents"]["no_attribution"]
     assert with_plain / summary["documents"] >= 0.15
+    articles = [d for d in corpus if "full_article" in d["constructions"]]
+    assert len(articles) >= 150
+
+
+def test_every_hard_case_has_a_hundred_statements(corpus: list[dict]) -> None:
+    from stance.dataset_card import HARD_CASES
+
+    statements = [s for d in corpus for s in d["statements"]]
+    counts = {name: sum(1 for s in statements if test(s)) for name, test in HARD_CASES}
+    assert min(counts.values()) >= 100, counts
+
+
+def test_v1_documents_kept_their_ids_and_splits(corpus: list[dict]) -> None:
+    # Corpus v1 had 62 documents numbered 0001-0062 per domain prefix; v2 only added documents.
+    v1 = [d for d in corpus if int(d["id"].split("-")[1]) <= 62]
+    assert len(v1) == 14 * 62
+    assert all(d["split"] == c.split_for(d["id"]) for d in corpus)
+
+
+def test_derived_constructions_follow_the_spans() -> None:
+    text = "Officials said on Tuesday, after a long meeting with unions and the mayor, that "
+    text += "the port would close. It is believed the ship sank."
+    docs = c.parse_source(
+        "### pol-0001\ndomain: politics\nconstructions:\n"
+        "<S1>Officials</S1> <C1>said</C1> on Tuesday, after a long meeting with unions and the "
+        "mayor, that <P1>the port would close</P1>. <P2><C2>It is believed</C2> the ship "
+        "sank</P2>.\n@ S1 C1 P1 speculation\n@ - C2 P2 hedge agentless"
+    )
+    first, second = docs[0]["statements"]
+    assert first["constructions"] == ["far_cue"]
+    assert second["constructions"] == ["agentless", "no_source"]
+    assert docs[0]["text"] == text
 
 
 def test_dataset_card_is_generated_from_the_data() -> None:
