@@ -66,6 +66,48 @@ def _sentences(text: str) -> int:
     return 1 + len(re.findall(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]", text)) + text.count("\n")
 
 
+def _agreement_section() -> str:
+    """The agreement figures of the blind second pass, or a note that there is none yet."""
+    from stance.agreement import SECOND_PASS_PATH, compare, read_second_pass
+
+    if not SECOND_PASS_PATH.exists():
+        return "No second annotation pass has been made yet."
+    second = read_second_pass()
+    result = compare(read_corpus(), second)
+    spans = result["spans"]
+    span_rows = [
+        [part, f"{spans[part]['f1']:.3f}", spans[part]["n_gold"], spans[part]["n_pred"]]
+        for part in ("source", "cue", "content")
+    ]
+    confusion_rows = [
+        [first] + [result["confusion"][f"{first} / {second_label}"] for second_label in LABELS]
+        for first in LABELS
+    ]
+    kinds = {k: 0 for k in ("label", "first only", "second only")}
+    for item in result["disagreements"]:
+        kinds[item["kind"]] += 1
+    return f"""A second annotator re-annotated a stratified sample ({result["documents"]} documents
+across all domains, labels and constructions, full-length articles included; drawn by
+`python -m stance.agreement sample`) from the text alone, following GUIDELINES.md, without
+seeing the first annotation (`agreement/second_pass.txt`, `annotation_pass: second`).
+Statements are paired one-to-one by content token F1 >= 0.5.
+
+- Statements: first pass {result["statements_first"]}, second pass
+  {result["statements_second"]}, found by both {result["matched"]}.
+- Stance on statements both found: Cohen's kappa **{result["kappa"]:.3f}**, raw agreement
+  {result["label_agreement"]:.3f}.
+- Disagreements to adjudicate: {kinds["label"]} label differences, {kinds["first only"]}
+  statements only the first pass found, {kinds["second only"]} only the second pass found.
+
+Span agreement (token-overlap F1, one-to-one matching; first pass as reference):
+
+{_table(["span", "F1", "first pass", "second pass"], span_rows)}
+
+Labels, first pass (rows) against second pass (columns):
+
+{_table(["first / second", *LABELS], confusion_rows)}"""
+
+
 def render_card(docs: Sequence[dict[str, Any]]) -> str:
     """The dataset card text for ``docs``."""
     s = summarize(docs)
@@ -187,6 +229,10 @@ label, constructions}}]}}`; each span is `{{start, end, text}}` with character o
 The authoring sources are in `source/` (inline `<S1>`/`<C1>`/`<P1>` tags, one `@` line per
 statement); `python -m stance.corpus compile` validates them and writes `corpus.jsonl`.
 
+## Annotation agreement
+
+{_agreement_section()}
+
 ## Splits
 
 Document-level train / validation / test (about 80/10/10), fixed by a sha256 hash of the
@@ -197,8 +243,8 @@ near-duplicate documents across splits. The test split is never used for model s
 
 Written in 2026 by the stance developers, domain by domain, following GUIDELINES.md, and
 checked by the validator (spans equal their text, labels in the set, unique ids, boundary rules
-for content spans, no near duplicates across splits). This is a single annotation pass
-(`annotation_pass: first`); inter-annotator agreement has not been measured yet. Version 2 added
+for content spans, no near duplicates across splits). Every corpus document carries the first
+pass (`annotation_pass: first`); the agreement study above re-annotated a sample. Version 2 added
 full-length articles and the hard cases below, chosen after an error analysis of the v1 model
 (`reports/error-analysis-v1.md`); v1 documents kept their ids and splits.
 

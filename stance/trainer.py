@@ -74,6 +74,15 @@ class TrainingArguments:
             "on 2 CPU cores, so off in the default config)"
         },
     )
+    max_pairs_per_window: int | None = field(
+        default=None,
+        metadata={
+            "help": "train the role and stance heads on at most this many cues per window and "
+            "step (a seeded random subset, new every epoch); the cue head still sees every cue. "
+            "Caps the cost of dense windows of long articles, where each cue costs one pass of "
+            "the role layer (null: all cues)"
+        },
+    )
     group_by_length: bool = field(
         default=True,
         metadata={
@@ -134,6 +143,18 @@ def batch_order(
         batches += [part[i : i + batch_size] for i in range(0, len(part), batch_size)]
     shuffled = torch.randperm(len(batches), generator=generator).tolist()
     return [batches[i] for i in shuffled]
+
+
+def _sample_pairs(window: Any, limit: int | None, generator: Any) -> Any:
+    """The window with at most ``limit`` of its cue pairs, chosen with ``generator``."""
+    import dataclasses
+
+    import torch
+
+    if limit is None or len(window.pairs) <= limit:
+        return window
+    keep = sorted(torch.randperm(len(window.pairs), generator=generator)[:limit].tolist())
+    return dataclasses.replace(window, pairs=[window.pairs[i] for i in keep])
 
 
 def pack_into_windows(
@@ -373,7 +394,10 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
         )
         running: dict[str, float] = {}
         for indices in bar:
-            batch = collate([windows[i] for i in indices], tokenizer.pad_token_id)
+            batch = collate(
+                [_sample_pairs(windows[i], args.max_pairs_per_window, generator) for i in indices],
+                tokenizer.pad_token_id,
+            )
             out = model(**batch)
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
