@@ -415,7 +415,7 @@ tags:
 - stance
 - news
 datasets:
-- stance-corpus-v1
+- stance-corpus-v2
 model-index:
 - name: {results["model_name"]}
   results:
@@ -423,8 +423,8 @@ model-index:
       type: token-classification
       name: attributed statements and epistemic stance
     dataset:
-      type: stance-corpus-v1
-      name: stance corpus v1 (test split)
+      type: stance-corpus-v2
+      name: stance corpus v2 (test split)
       split: test
     metrics:
 {metric_yaml}{polnear_yaml}
@@ -469,16 +469,17 @@ and not validated on languages other than English or on non-news genres.
 
 ## Training data
 
-The stance corpus v1 (`data/annotations`, CC BY 4.0): short wire-style documents written for
-the project; training took {record.get("train_documents", "—")} documents, model selection used
-the validation split only.
+The stance corpus v2 (`data/annotations`, CC BY 4.0): wire-style documents written for the
+project, most of them short, some of them full-length articles with recurring speakers, and the
+hard cases real news is made of (see the dataset card); training took
+{record.get("train_documents", "—")} documents, model selection used the validation split only.
 
 ## Limitations
 
-The training text is synthetic and short: expect lower scores on long real articles (see the
-PolNeAR dev figures), on attributions whose content is a bare noun phrase, and on cues the corpus
-does not cover. Windows are 256 tokens with 64 tokens of overlap; a content longer than about 95
-tokens on either side of its cue can be cut.
+The training text is synthetic and tidier than real news: expect lower scores on long real
+articles (see the PolNeAR dev figures), on attributions whose content is a bare noun phrase,
+and on cues the corpus does not cover. Windows are 256 tokens with 64 tokens of overlap; a
+content longer than about 95 tokens on either side of its cue can be cut.
 
 ## How to reproduce
 
