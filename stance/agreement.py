@@ -10,6 +10,7 @@ confusion between the passes' labels.
 Command line::
 
     python -m stance.agreement sample     # writes data/annotations/agreement/blind.txt
+    python -m stance.agreement snapshot   # freezes the sample's first pass before adjudication
     python -m stance.agreement compare    # prints the figures for second_pass.txt
 """
 
@@ -30,6 +31,9 @@ from stance.types import LABELS
 AGREEMENT_DIR = ANNOTATIONS_DIR / "agreement"
 BLIND_PATH = AGREEMENT_DIR / "blind.txt"
 SECOND_PASS_PATH = AGREEMENT_DIR / "second_pass.txt"
+#: The sample's first-pass annotation as it was before adjudication, so the agreement figures
+#: keep measuring the two independent passes after the gold has been corrected.
+FIRST_PASS_PATH = AGREEMENT_DIR / "first_pass.jsonl"
 #: Statements the sample aims for (the reliability issue asks for at least 400).
 TARGET_STATEMENTS = 480
 SAMPLE_SEED = 2026
@@ -98,12 +102,18 @@ def blind_source(docs: Sequence[dict[str, Any]]) -> str:
     return "\n".join(parts)
 
 
-def read_second_pass(path: Path = SECOND_PASS_PATH) -> list[dict[str, Any]]:
+def first_pass(path: Path = FIRST_PASS_PATH) -> list[dict[str, Any]]:
+    """The first pass to compare with: the frozen snapshot if there is one, else the corpus."""
+    return read_corpus(path) if path.exists() else read_corpus()
+
+
+def read_second_pass(path: Path | None = None) -> list[dict[str, Any]]:
     """Parses the second pass (authoring format), marking it ``annotation_pass: second``.
 
     Raises:
         CorpusError: if it does not parse, or a document's text differs from the corpus.
     """
+    path = path or SECOND_PASS_PATH
     docs = parse_source(path.read_text(encoding="utf-8"), str(path))
     corpus = {d["id"]: d for d in read_corpus()}
     problems = []
@@ -212,6 +222,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     sub = parser.add_subparsers(dest="command", required=True)
     sample = sub.add_parser("sample", help="write the blind texts of the stratified sample")
     sample.add_argument("--output", type=Path, default=BLIND_PATH)
+    sub.add_parser("snapshot", help="freeze the sample's first pass (before adjudication)")
     comp = sub.add_parser("compare", help="compare the second pass with the corpus")
     comp.add_argument("--second-pass", type=Path, default=SECOND_PASS_PATH)
     comp.add_argument("--disagreements", type=Path, help="write the disagreements as JSON")
@@ -225,11 +236,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"wrote {args.output}: {len(chosen)} documents, {n} first-pass statements")
         return 0
     try:
-        second = read_second_pass(args.second_pass)
+        second = read_second_pass(args.second_pass if args.command == "compare" else None)
     except CorpusError as err:
         print(err, file=sys.stderr)
         return 1
-    result = compare(docs, second)
+    if args.command == "snapshot":
+        ids = {d["id"] for d in second}
+        lines = [json.dumps(d, ensure_ascii=False) for d in docs if d["id"] in ids]
+        FIRST_PASS_PATH.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        print(f"wrote {FIRST_PASS_PATH}: {len(lines)} documents")
+        return 0
+    result = compare(first_pass(), second)
     if args.disagreements:
         args.disagreements.write_text(
             json.dumps(result["disagreements"], indent=1, ensure_ascii=False) + "\n"

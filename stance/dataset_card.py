@@ -68,12 +68,12 @@ def _sentences(text: str) -> int:
 
 def _agreement_section() -> str:
     """The agreement figures of the blind second pass, or a note that there is none yet."""
-    from stance.agreement import SECOND_PASS_PATH, compare, read_second_pass
+    from stance.agreement import SECOND_PASS_PATH, compare, first_pass, read_second_pass
 
     if not SECOND_PASS_PATH.exists():
         return "No second annotation pass has been made yet."
     second = read_second_pass()
-    result = compare(read_corpus(), second)
+    result = compare(first_pass(), second)
     spans = result["spans"]
     span_rows = [
         [part, f"{spans[part]['f1']:.3f}", spans[part]["n_gold"], spans[part]["n_pred"]]
