@@ -66,6 +66,33 @@ def _sentences(text: str) -> int:
     return 1 + len(re.findall(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]", text)) + text.count("\n")
 
 
+def _adjudication_summary() -> str:
+    """Counts of the adjudication decisions (``agreement/adjudication.jsonl``)."""
+    import json
+    from collections import Counter
+
+    path = ANNOTATIONS_DIR / "agreement" / "adjudication.jsonl"
+    if not path.exists():
+        return "The disagreements have not been adjudicated yet."
+    rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    decisions = Counter(r["decision"] for r in rows)
+    types = Counter(r["type"] for r in rows)
+    changed = sum(1 for r in rows if r["gold_changed"])
+    decision_rows = [[d, decisions.get(d, 0)] for d in ("first", "second", "both", "neither")]
+    type_rows = [[t, n] for t, n in types.most_common()]
+    return f"""Every disagreement was adjudicated by the guidelines
+(`agreement/adjudication.jsonl`, one decision and rule per disagreement; narrative in
+`agreement/ADJUDICATION.md`): the gold changed in {changed} of {len(rows)} cases.
+Recurring types became rules in GUIDELINES.md ("Decisions from the agreement study"), and
+`scripts/recheck_corpus.py` searched the whole corpus for the same mistakes. The figures above
+compare the two independent passes (the first pass frozen before adjudication in
+`agreement/first_pass.jsonl`).
+
+{_table(["decision", "disagreements"], decision_rows)}
+
+{_table(["disagreement type", "cases"], type_rows)}"""
+
+
 def _agreement_section() -> str:
     """The agreement figures of the blind second pass, or a note that there is none yet."""
     from stance.agreement import SECOND_PASS_PATH, compare, first_pass, read_second_pass
@@ -105,7 +132,9 @@ Span agreement (token-overlap F1, one-to-one matching; first pass as reference):
 
 Labels, first pass (rows) against second pass (columns):
 
-{_table(["first / second", *LABELS], confusion_rows)}"""
+{_table(["first / second", *LABELS], confusion_rows)}
+
+{_adjudication_summary()}"""
 
 
 def render_card(docs: Sequence[dict[str, Any]]) -> str:
