@@ -345,6 +345,7 @@ def _init_worker(model: str | None, revision: str | None, threads: int, child: b
     if child:
         # Ctrl-C is the parent's to handle: it stops after the last committed chunk.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+        _exit_with_parent()
     import torch
 
     from stance.hub import ModelNotAvailableError
@@ -357,6 +358,26 @@ def _init_worker(model: str | None, revision: str | None, threads: int, child: b
         _PIPELINE = load(model, revision=revision)
     except (ModelFilesError, ModelNotAvailableError, OSError) as err:
         _PIPELINE_ERROR = str(err)
+
+
+def _exit_with_parent(interval: float = 0.5) -> None:
+    """Ends this worker when its parent is gone.
+
+    A parent killed hard (SIGKILL, out of memory) cannot shut its pool down, and orphaned workers
+    would keep the model in memory and the parent's pipes open (found by the resume tests: the
+    killed run's workers outlived it and held its stderr open).
+    """
+    import threading
+
+    parent = os.getppid()
+
+    def watch() -> None:
+        while True:
+            time.sleep(interval)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch, name="stance-parent-watch", daemon=True).start()
 
 
 def _predict_chunk(documents: Sequence[Document], batch_size: int) -> list[DocumentResult]:

@@ -28,13 +28,6 @@ def _read(path: str) -> str:
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Runs the model over files and prints statements in the chosen format."""
-    from tqdm.auto import tqdm
-
-    from stance import render
-    from stance.hub import ModelNotAvailableError
-    from stance.modeling import ModelFilesError
-    from stance.pipeline import load
-
     if args.output is not None:
         return cmd_predict_archive(args)
     archive_only = [
@@ -60,6 +53,13 @@ def cmd_predict(args: argparse.Namespace) -> int:
         print("stance: --format parquet needs --output FOLDER for its part files", file=sys.stderr)
         return EXIT_USAGE
     args.format = args.format or "table"
+    from tqdm.auto import tqdm
+
+    from stance import render
+    from stance.hub import ModelNotAvailableError
+    from stance.modeling import ModelFilesError
+    from stance.pipeline import load
+
     try:
         nlp = load(args.model, revision=args.revision)
     except (ModelFilesError, ModelNotAvailableError, OSError) as err:
