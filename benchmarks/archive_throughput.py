@@ -1,0 +1,208 @@
+"""Archive throughput: documents/s for --workers 1, --workers 2 and Spark local[2], one run.
+
+All three read the same generated input (seeded, invented news paragraphs) and are timed from
+start to finish, model loading included, as a user would see it:
+
+- ``stance predict news.jsonl --output ... --workers N`` as a subprocess (threads per worker:
+  the cores divided among the workers, the default);
+- ``stance.spark.statement_rows`` on a local[2] session (two partitions, one torch thread per
+  Python worker), written to Spark's ``noop`` sink; session start-up is not timed.
+
+Writes ``benchmarks/results/archive-<YYYY-MM-DD>.json`` and ``.md``::
+
+    HF_HUB_OFFLINE=1 python benchmarks/archive_throughput.py [--documents 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import os
+import platform
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+RESULTS = REPO / "benchmarks" / "results"
+
+FIRST = ["Mara", "Tomas", "Ilse", "Ravi", "Nell", "Oskar", "Femi", "Juno", "Petra", "Lio"]
+LAST = ["Lindqvist", "Okonjo", "Varga", "Delacroix", "Ashgrove", "Brannick", "Tesfaye", "Moreau"]
+ROLES = ["council spokeswoman", "harbour master", "union leader", "police inspector", "economist"]
+BODIES = ["The Fennwick council", "The regional transport board", "Castell Mining", "The ministry"]
+PLACES = ["Fennwick", "Lower Ashby", "Port Calder", "the Rell valley", "Mossgate"]
+THINGS = ["the ferry service", "the new tram line", "the water plant", "the grain depot"]
+DAYS = ["Monday", "Friday", "next week", "the spring", "3 May", "the weekend"]
+SENTENCES = [
+    '"{thing} will reopen on {day}," {role} {name} said.',
+    "{body} denied that {thing} in {place} had been sold.",
+    "{name}, a {role}, warned that {thing} could close by {day}.",
+    "{body} said {thing} apparently failed after a storm in {place}.",
+    "It is unclear whether {thing} will run again before {day}.",
+    "According to {name}, {thing} carried 4,000 people last year.",
+    "{name} told reporters there was no truth in claims about {thing}.",
+    "Residents of {place} gathered outside the town hall on {day}.",
+    "{body} believes {thing} may need new funding, {role} {name} said.",
+]
+
+
+def generate(count: int, seed: int = 2026) -> list[dict[str, str]]:
+    """``count`` invented news paragraphs (3 to 6 sentences), the same for the same seed."""
+    rng = random.Random(seed)
+    documents = []
+    for i in range(count):
+        sentences = [
+            rng.choice(SENTENCES).format(
+                name=f"{rng.choice(FIRST)} {rng.choice(LAST)}",
+                role=rng.choice(ROLES),
+                body=rng.choice(BODIES),
+                place=rng.choice(PLACES),
+                thing=rng.choice(THINGS),
+                day=rng.choice(DAYS),
+            )
+            for _ in range(rng.randint(3, 6))
+        ]
+        documents.append({"id": f"doc-{i:04d}", "text": " ".join(sentences)})
+    return documents
+
+
+def run_cli(source: Path, output: Path, workers: int) -> dict:
+    """Times one CLI run and reads back its status file."""
+    command = [sys.executable, "-m", "stance.cli", "predict", str(source), "--output", str(output)]
+    command += ["--text-column", "text", "--id-column", "id", "--workers", str(workers), "--quiet"]
+    env = dict(os.environ, HF_HUB_OFFLINE="1")
+    started = time.perf_counter()
+    result = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
+    seconds = time.perf_counter() - started
+    if result.returncode != 0:
+        raise SystemExit(f"workers={workers} failed:\n{result.stderr}")
+    status = [json.loads(line) for line in output.with_name(output.name + ".status.jsonl").open()]
+    return {
+        "seconds": round(seconds, 2),
+        "statements": sum(r.get("statements", 0) for r in status),
+        "status": status,
+    }
+
+
+def run_spark(documents: list[dict[str, str]]) -> dict:
+    """Times statement_rows over the same documents on a local[2] session."""
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+    )
+    import pyspark
+    from pyspark.sql import SparkSession
+
+    from stance.spark import statement_rows
+
+    spark = (
+        SparkSession.builder.master("local[2]")
+        .appName("stance-benchmark")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    spark.sparkContext.setLogLevel("ERROR")
+    frame = spark.createDataFrame(
+        [(d["id"], d["text"]) for d in documents], "id string, text string"
+    )
+    frame = frame.repartition(2).cache()
+    frame.count()  # materialise the input before timing
+    started = time.perf_counter()
+    rows = statement_rows(frame, "text", "id").cache()
+    statements = rows.count()
+    seconds = time.perf_counter() - started
+    spark.stop()
+    return {"seconds": round(seconds, 2), "statements": statements, "pyspark": pyspark.__version__}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--documents", type=int, default=300)
+    args = parser.parse_args()
+    import torch
+
+    documents = generate(args.documents)
+    runs: dict[str, dict] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "news.jsonl"
+        source.write_text("".join(json.dumps(d) + "\n" for d in documents), encoding="utf-8")
+        for workers in (1, 2):
+            runs[f"workers_{workers}"] = run_cli(source, Path(tmp) / f"w{workers}.jsonl", workers)
+    same = [
+        {k: v for k, v in r.items() if k != "offset"} for r in runs["workers_1"].pop("status")
+    ] == [{k: v for k, v in r.items() if k != "offset"} for r in runs["workers_2"].pop("status")]
+    runs["spark_local_2"] = run_spark(documents)
+    for run in runs.values():
+        run["documents_per_second"] = round(len(documents) / run["seconds"], 2)
+    one = runs["workers_1"]["documents_per_second"]
+    date = dt.date.today().isoformat()
+    record = {
+        "date": date,
+        "command": "python benchmarks/archive_throughput.py --documents " + str(args.documents),
+        "documents": len(documents),
+        "characters": sum(len(d["text"]) for d in documents),
+        "cores": len(os.sched_getaffinity(0)),
+        "python": platform.python_version(),
+        "torch": torch.__version__,
+        "runs": runs,
+        "ratios": {
+            "workers_2_over_workers_1": round(runs["workers_2"]["documents_per_second"] / one, 2),
+            "spark_local_2_over_workers_1": round(
+                runs["spark_local_2"]["documents_per_second"] / one, 2
+            ),
+        },
+        "same_statements": same
+        and runs["workers_1"]["statements"]
+        == runs["workers_2"]["statements"]
+        == runs["spark_local_2"]["statements"],
+    }
+    RESULTS.mkdir(parents=True, exist_ok=True)
+    (RESULTS / f"archive-{date}.json").write_text(json.dumps(record, indent=1) + "\n")
+    (RESULTS / f"archive-{date}.md").write_text(markdown(record))
+    print(markdown(record))
+
+
+def markdown(record: dict) -> str:
+    """The results as a Markdown table with a closing note on the ratios."""
+    names = {
+        "workers_1": "`stance predict --workers 1` (2 threads)",
+        "workers_2": "`stance predict --workers 2` (1 thread each)",
+        "spark_local_2": "Spark `local[2]`, `stance.spark.statement_rows` (1 thread per worker)",
+    }
+    lines = [
+        f"# Archive throughput, {record['date']}",
+        "",
+        f"Generated by `{record['command']}` on {record['cores']} cores (Python "
+        f"{record['python']}, torch {record['torch']}, pyspark "
+        f"{record['runs']['spark_local_2']['pyspark']}): {record['documents']} invented news "
+        f"paragraphs ({record['characters']} characters), timed end to end with model loading.",
+        "",
+        "| run | seconds | documents/s | statements |",
+        "|---|---:|---:|---:|",
+    ]
+    for key, run in record["runs"].items():
+        lines.append(
+            f"| {names[key]} | {run['seconds']} | {run['documents_per_second']} | "
+            f"{run['statements']} |"
+        )
+    ratios = record["ratios"]
+    lines += [
+        "",
+        f"2 workers run at {ratios['workers_2_over_workers_1']}× the documents/s of 1 worker, "
+        f"and Spark local[2] at {ratios['spark_local_2_over_workers_1']}×. With 2 cores, one "
+        "worker already uses both through torch's intra-op threads, so a second process gains "
+        "only what one process leaves idle (tokenising, decoding, writing, the serial parts of a "
+        "forward pass), and pays a second model load. All runs found the same statements: "
+        f"{'yes' if record['same_statements'] else 'NO'}.",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    main()
