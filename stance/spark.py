@@ -80,14 +80,17 @@ def statements_udf(model: str | None = None, batch_size: int = 32, threads: int 
     Returns:
         A UDF to use as ``df.withColumn("statements", statements_udf()("text"))``.
     """
+    import pandas as pd
     from pyspark.sql.functions import pandas_udf
     from pyspark.sql.types import ArrayType
 
-    @pandas_udf(ArrayType(statement_type()))  # type: ignore[call-overload]
-    def statements(texts: Any) -> Any:
+    def statements(texts: pd.Series) -> pd.Series:
         return predict_series(texts, model=model, batch_size=batch_size, threads=threads)
 
-    return statements
+    # Spark picks the UDF kind from the type hints, which `from __future__ import annotations`
+    # turns into strings it cannot resolve here: give it the classes themselves.
+    statements.__annotations__ = {"texts": pd.Series, "return": pd.Series}
+    return pandas_udf(statements, ArrayType(statement_type()))  # type: ignore[call-overload]
 
 
 def statement_rows(
