@@ -414,9 +414,15 @@ def _ordered_results(
 ) -> Iterator[list[DocumentResult]]:
     """Predicts chunks in input order, with at most ``2 * workers`` chunks in flight."""
     if workers == 1:
+        import torch
+
+        before = torch.get_num_threads()
         _init_worker(model, revision, threads, child=False)
-        for chunk in chunks:
-            yield _predict_chunk(chunk, batch_size)
+        try:
+            for chunk in chunks:
+                yield _predict_chunk(chunk, batch_size)
+        finally:
+            torch.set_num_threads(before)  # the caller's process keeps its own setting
         return
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor
@@ -696,17 +702,22 @@ def _skip_recorded(
     documents: Iterator[Document], status: Path, count: int, source: Path
 ) -> Iterator[Document]:
     """Skips the ``count`` recorded documents, checking that their ids still match."""
-    if count:
-        recorded = (record["doc_id"] for _, _, record in _status_lines(status))
-        for number, (doc, doc_id) in enumerate(
-            zip(itertools.islice(documents, count), itertools.islice(recorded, count)), start=1
-        ):
-            if doc.doc_id != doc_id:
-                raise ArchiveError(
-                    f"{source} does not match {status}: document {number} is '{doc.doc_id}' "
-                    f"but was recorded as '{doc_id}'; the input changed since the first run. "
-                    "Use a new --output, or delete the output and its status file"
-                )
+    fix = "the input changed since the first run: use a new --output, or delete it and {status}"
+    recorded = (record["doc_id"] for _, _, record in _status_lines(status))
+    number = 0
+    for number, (doc, doc_id) in enumerate(
+        zip(itertools.islice(documents, count), itertools.islice(recorded, count)), start=1
+    ):
+        if doc.doc_id != doc_id:
+            raise ArchiveError(
+                f"{source} does not match {status}: document {number} is '{doc.doc_id}' but was "
+                f"recorded as '{doc_id}'; " + fix.format(status=status)
+            )
+    if number < count:
+        raise ArchiveError(
+            f"{source} has {number} documents but {status} records {count}; "
+            + fix.format(status=status)
+        )
     return documents
 
 

@@ -103,6 +103,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
 
 def cmd_predict_archive(args: argparse.Namespace) -> int:
     """Resumable batch run over one folder of .txt files, JSONL or Parquet (see stance.archive)."""
+    from concurrent.futures.process import BrokenProcessPool
+
     from stance.archive import ArchiveError, ModelLoadError, run_archive
 
     if len(args.files) != 1 or args.files[0] == "-":
@@ -143,6 +145,13 @@ def cmd_predict_archive(args: argparse.Namespace) -> int:
     except ModelLoadError as err:
         print(f"stance: cannot load the model: {err}", file=sys.stderr)
         return EXIT_USAGE
+    except BrokenProcessPool:
+        print(
+            "stance: a worker process died (out of memory?); every recorded document is kept: "
+            "run the same command again to resume, perhaps with fewer --workers",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT_ERROR
     if not args.quiet or summary.failed:
         print(
             f"stance: {summary.done} documents done, {summary.failed} failed "

@@ -234,3 +234,20 @@ def test_archive_options_need_output(tmp_path: Path) -> None:
     assert result.returncode == 2 and "--workers need --output" in result.stderr
     two = run(str(REPO / "examples" / "article.txt"), "-", "--output", str(tmp_path / "o.jsonl"))
     assert two.returncode == 2 and "--output takes one input" in two.stderr
+
+
+def test_resume_refuses_a_changed_input(tmp_path: Path) -> None:
+    from stance.archive import ArchiveError, run_archive
+
+    folder = tmp_path / "in"
+    folder.mkdir()
+    (folder / "a.txt").write_text("It rained, she said.")
+    output = tmp_path / "o.jsonl"
+    output.write_text("")
+    status = tmp_path / "o.jsonl.status.jsonl"
+    status.write_text(json.dumps({"doc_id": "b.txt", "status": "done", "offset": 0}) + "\n")
+    with pytest.raises(ArchiveError, match="document 1 is 'a.txt' but was recorded as 'b.txt'"):
+        run_archive(folder, output, progress=False)
+    status.write_text(status.read_text().replace("b.txt", "a.txt") * 2)
+    with pytest.raises(ArchiveError, match="has 1 documents but .* records 2"):
+        run_archive(folder, output, progress=False)
