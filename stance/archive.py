@@ -123,6 +123,7 @@ class ArchiveSummary:
         resumed: Documents already recorded by an earlier run and skipped.
         done: Documents predicted in this run.
         failed: Documents recorded as failed in this run.
+        resumed_failed: Of the ``resumed`` documents, those recorded as failed.
         statements: Statement rows written in this run.
         seconds: Wall time of this run, including model loading.
         output: The JSONL file or Parquet folder.
@@ -136,6 +137,7 @@ class ArchiveSummary:
     seconds: float
     output: Path
     status: Path
+    resumed_failed: int = 0
 
     @property
     def documents_per_second(self) -> float:
@@ -531,20 +533,26 @@ class _StatusTail:
     """
 
     count: int
+    failed: int
     last: dict[str, Any] | None
     group_start: int
     group_size: int
+    group_failed: int
     previous_part: int
 
 
 def _scan_status(path: Path) -> _StatusTail:
-    count, last, group_start, group_size, previous_part = 0, None, 0, 0, -1
+    count = failed = group_start = group_size = group_failed = 0
+    last: dict[str, Any] | None = None
+    previous_part = -1
     for start, _, record in _status_lines(path):
         if last is None or record.get("part") != last.get("part"):
             previous_part = last.get("part", -1) if last is not None else -1
-            group_start, group_size = start, 0
-        count, last, group_size = count + 1, record, group_size + 1
-    return _StatusTail(count, last, group_start, group_size, previous_part)
+            group_start, group_size, group_failed = start, 0, 0
+        is_failed = int(record["status"] == "failed")
+        count, failed, last = count + 1, failed + is_failed, record
+        group_size, group_failed = group_size + 1, group_failed + is_failed
+    return _StatusTail(count, failed, last, group_start, group_size, group_failed, previous_part)
 
 
 class _JsonlOutput:
@@ -559,8 +567,12 @@ class _JsonlOutput:
     def has_content(self) -> bool:
         return self.path.exists() and self.path.stat().st_size > 0
 
-    def resume(self, tail: _StatusTail, status: Path) -> tuple[int, str]:
-        """Truncates the output to the last recorded document; returns (dropped lines, note)."""
+    def resume(self, tail: _StatusTail, status: Path) -> tuple[int, int, str]:
+        """Truncates the output to the last recorded document.
+
+        Returns:
+            (status lines dropped, failed documents among them, a note for the user).
+        """
         committed = tail.last["offset"] if tail.last is not None else 0
         size = self.path.stat().st_size if self.path.exists() else 0
         if size < committed:
@@ -571,8 +583,8 @@ class _JsonlOutput:
         if size > committed:
             with self.path.open("rb+") as handle:
                 handle.truncate(committed)
-            return 0, f"dropped {size - committed} bytes of unrecorded or torn output"
-        return 0, ""
+            return 0, 0, f"dropped {size - committed} bytes of unrecorded or torn output"
+        return 0, 0, ""
 
     def open(self) -> None:
         self.handle = self.path.open("ab")
@@ -626,15 +638,20 @@ class _ParquetOutput:
         except (OSError, KeyError, ValueError):
             return None
 
-    def resume(self, tail: _StatusTail, status: Path) -> tuple[int, str]:
-        """Deletes parts not fully recorded (and their status lines); returns (dropped, note)."""
-        notes, dropped = [], 0
+    def resume(self, tail: _StatusTail, status: Path) -> tuple[int, int, str]:
+        """Deletes parts not fully recorded (and their status lines).
+
+        Returns:
+            (status lines dropped, failed documents among them, a note for the user).
+        """
+        notes, dropped, dropped_failed = [], 0, 0
         last = tail.last["part"] if tail.last is not None else -1
         if tail.last is not None and self._documents_in(self._part_path(last)) != tail.group_size:
             # Some status lines of this part are missing (or the part is): redo the part.
             with status.open("rb+") as handle:
                 handle.truncate(tail.group_start)
-            dropped, last = tail.group_size, tail.previous_part
+            dropped, dropped_failed = tail.group_size, tail.group_failed
+            last = tail.previous_part
             notes.append(f"redoing part {tail.last['part']} ({dropped} documents half-recorded)")
         self.folder.mkdir(parents=True, exist_ok=True)
         for path in sorted([*self.folder.glob(_PART_GLOB), *self.folder.glob("*.parquet.tmp")]):
@@ -643,7 +660,7 @@ class _ParquetOutput:
                 path.unlink()
                 notes.append(f"removed unrecorded {path.name}")
         self.next_part = last + 1
-        return dropped, "; ".join(notes)
+        return dropped, dropped_failed, "; ".join(notes)
 
     def open(self) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
@@ -804,7 +821,7 @@ def run_archive(
     else:
         raise ArchiveError(f"unknown output format {output_format!r}; use jsonl or parquet")
 
-    count = 0
+    count = resumed_failed = 0
     if status.exists():
         torn = _cut_torn_tail(status)
         tail = _scan_status(status)
@@ -815,8 +832,9 @@ def run_archive(
                 f"{status} belongs to a run with {other} output; use the same output format, "
                 "or a new --output"
             )
-        dropped, note = sink.resume(tail, status)
+        dropped, dropped_failed, note = sink.resume(tail, status)
         count -= dropped
+        resumed_failed = tail.failed - dropped_failed
         if torn:
             note = "; ".join(filter(None, [f"cut a torn status line ({torn} bytes)", note]))
         if count or note:
@@ -886,4 +904,5 @@ def run_archive(
         seconds=time.perf_counter() - started,
         output=output,
         status=status,
+        resumed_failed=resumed_failed,
     )

@@ -34,25 +34,28 @@ def statement_type() -> Any:
     return from_arrow_type(pa.struct(list(statement_schema())))
 
 
-def _pipeline(model: str | None, threads: int) -> Any:
+def _pipeline(model: str | None, threads: int | None) -> Any:
     nlp = _PIPELINES.get(model)
     if nlp is None:
-        import torch
-
         from stance.pipeline import load
 
-        # Spark runs one task per core, so each worker's torch keeps to its share.
-        torch.set_num_threads(threads)
+        if threads is not None:
+            import torch
+
+            # Spark runs one task per core, so each worker's torch keeps to its share.
+            torch.set_num_threads(threads)
         nlp = _PIPELINES[model] = load(model)
     return nlp
 
 
 def predict_series(
-    texts: Any, model: str | None = None, batch_size: int = 32, threads: int = 1
+    texts: Any, model: str | None = None, batch_size: int = 32, threads: int | None = None
 ) -> Any:
     """Statements of a pandas Series of texts: one list of ``Statement.to_dict()`` per text.
 
     Null texts give no statements. This is the body of :func:`statements_udf`; it needs no Spark.
+    ``threads`` (torch threads) applies when this process first loads the model; ``None`` keeps
+    torch's setting.
 
     Example:
         >>> import pandas as pd

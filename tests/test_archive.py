@@ -140,6 +140,7 @@ def test_txt_folder_to_jsonl_killed_torn_and_resumed(tmp_path: Path, nlp) -> Non
     # A finished run re-run does nothing and changes nothing.
     before = output.read_bytes(), status.read_bytes()
     again = run(*args)
+    assert again.returncode == 1  # the archive still has a failed document
     assert "resuming after 41 recorded documents" in again.stderr
     assert (output.read_bytes(), status.read_bytes()) == before
 
