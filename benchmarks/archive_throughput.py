@@ -254,11 +254,11 @@ def markdown(record: dict) -> str:
     if max(load.values()) > record["cores"]:
         lines[-1] += (
             f" This machine was not idle: the load average ({load['before']} to {load['after']}) "
-            f"exceeded its {record['cores']} cores, other jobs running. That hurts the "
-            "2-thread worker most, since every operation waits for its slower thread whenever "
-            "another job holds a core, while single-thread workers never wait on each other; "
-            "so the 1-worker figure is depressed and the 2-worker ratio is inflated (a ratio at "
-            "or above 2× is this effect, not a super-linear speed-up)."
+            f"exceeded its {record['cores']} cores, other jobs running. The likely effect: "
+            "the 2-thread worker suffers most, since each operation waits for its slower thread "
+            "whenever another job holds a core, while single-thread workers never wait on each "
+            "other; the 1-worker figure is then depressed and the ratios against it inflated "
+            "(2 processes on 2 cores cannot truly exceed 2×)."
         )
     lines += [
         "",
