@@ -11,6 +11,8 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from stance.archive import decode_utf8
+
 EXIT_OK, EXIT_INPUT_ERROR, EXIT_USAGE = 0, 1, 2
 
 
@@ -21,17 +23,36 @@ def _read(path: str) -> str:
     else:
         data = Path(path).read_bytes()
         name = path
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError as err:
-        raise ValueError(
-            f"{name} is not valid UTF-8 (byte {err.start}); convert it, e.g. "
-            f"`iconv -f latin1 -t utf-8 {name}`"
-        ) from err
+    return decode_utf8(data, name)
 
 
 def cmd_predict(args: argparse.Namespace) -> int:
     """Runs the model over files and prints statements in the chosen format."""
+    if args.output is not None:
+        return cmd_predict_archive(args)
+    archive_only = [
+        option
+        for option, value in (
+            ("--text-column", args.text_column),
+            ("--id-column", args.id_column),
+            ("--workers", args.workers),
+            ("--threads", args.threads),
+            ("--status", args.status),
+            ("--part-size", args.part_size),
+        )
+        if value is not None
+    ]
+    if archive_only:
+        print(
+            f"stance: {', '.join(archive_only)} need --output (batch runs over archives write to "
+            "a file or folder, e.g. --output statements.jsonl)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    if args.format == "parquet":
+        print("stance: --format parquet needs --output FOLDER for its part files", file=sys.stderr)
+        return EXIT_USAGE
+    args.format = args.format or "table"
     from tqdm.auto import tqdm
 
     from stance import render
@@ -80,6 +101,70 @@ def cmd_predict(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_predict_archive(args: argparse.Namespace) -> int:
+    """Resumable batch run over one folder of .txt files, JSONL or Parquet (see stance.archive)."""
+    from concurrent.futures.process import BrokenProcessPool
+
+    from stance.archive import ArchiveError, ModelLoadError, run_archive
+
+    if len(args.files) != 1 or args.files[0] == "-":
+        print(
+            "stance: --output takes one input: a folder of .txt files, a .jsonl file or a "
+            f".parquet file (got {len(args.files)}: {' '.join(args.files[:3])}); "
+            "put the text files in one folder",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    fmt = args.format or ("parquet" if args.output.rstrip("/").endswith(".parquet") else "jsonl")
+    if fmt not in ("jsonl", "parquet"):
+        print(
+            f"stance: --output writes jsonl or parquet, not {fmt}; use --format jsonl or "
+            "--format parquet (a folder of part files)",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        summary = run_archive(
+            args.files[0],
+            args.output,
+            text_column=args.text_column,
+            id_column=args.id_column,
+            output_format=fmt,
+            status=args.status,
+            model=args.model,
+            revision=args.revision,
+            workers=args.workers or 1,
+            threads=args.threads,
+            batch_size=args.batch_size,
+            part_size=args.part_size or 1000,
+            progress=not args.quiet,
+        )
+    except ArchiveError as err:
+        print(f"stance: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except ModelLoadError as err:
+        print(f"stance: cannot load the model: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    except BrokenProcessPool:
+        print(
+            "stance: a worker process died (out of memory?); every recorded document is kept: "
+            "run the same command again to resume, perhaps with fewer --workers",
+            file=sys.stderr,
+        )
+        return EXIT_INPUT_ERROR
+    if not args.quiet or summary.failed or summary.resumed_failed:
+        print(
+            f"stance: {summary.done} documents done, {summary.failed} failed "
+            f"({summary.resumed} recorded before, {summary.resumed_failed} of them failed), "
+            f"{summary.statements} statements, {summary.documents_per_second:.1f} documents/s; "
+            f"status in {summary.status}",
+            file=sys.stderr,
+        )
+    # The archive's state, not this run's: a resumed run over an archive with failed documents
+    # still exits 1 (found by the resume test: a run killed after the failures exited 0).
+    return EXIT_INPUT_ERROR if summary.failed or summary.resumed_failed else EXIT_OK
+
+
 def cmd_train(args: argparse.Namespace) -> int:
     """Trains a model from a JSON config (see training/configs/)."""
     from stance.trainer import TrainingArguments, train
@@ -122,12 +207,32 @@ def build_parser() -> argparse.ArgumentParser:
     )
     sub = parser.add_subparsers(dest="command", required=True)
     p = sub.add_parser("predict", help="find attributed statements and their stance")
-    p.add_argument("files", nargs="+", help="UTF-8 text files, or - for standard input")
-    p.add_argument("--format", choices=("table", "jsonl", "json", "html"), default="table")
+    p.add_argument(
+        "files",
+        nargs="+",
+        help="UTF-8 text files, or - for standard input; with --output: one folder of .txt "
+        "files, .jsonl or .parquet file",
+    )
+    p.add_argument(
+        "--format",
+        choices=("table", "jsonl", "json", "html", "parquet"),
+        default=None,
+        help="default: table; with --output: jsonl, or parquet when the output ends in .parquet",
+    )
     p.add_argument("--model", default=None, help="model folder or Hub id (default: bundled)")
     p.add_argument("--revision", default=None, help="Hub revision")
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    a = p.add_argument_group(
+        "archives", "resumable batch runs: re-run the same command to resume after a stop"
+    )
+    a.add_argument("--output", default=None, help="JSONL file, or folder of Parquet part files")
+    a.add_argument("--text-column", default=None, help="text field of JSONL/Parquet input")
+    a.add_argument("--id-column", default=None, help="id field (default: line or row number)")
+    a.add_argument("--workers", type=int, default=None, help="worker processes (default 1)")
+    a.add_argument("--threads", type=int, default=None, help="torch threads per worker")
+    a.add_argument("--status", default=None, help="status file (default OUTPUT.status.jsonl)")
+    a.add_argument("--part-size", type=int, default=None, help="documents per Parquet part")
     p.set_defaults(func=cmd_predict)
     t = sub.add_parser("train", help="train a model from a JSON config")
     t.add_argument("config", help="JSON config, e.g. training/configs/default.json")
@@ -145,9 +250,11 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stance`` command."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "batch_size", 1) < 1:
-        print("stance: --batch-size must be at least 1", file=sys.stderr)
-        return EXIT_USAGE
+    for option in ("batch_size", "workers", "threads", "part_size"):
+        value = getattr(args, option, None)
+        if value is not None and value < 1:
+            print(f"stance: --{option.replace('_', '-')} must be at least 1", file=sys.stderr)
+            return EXIT_USAGE
     try:
         return int(args.func(args))
     except KeyboardInterrupt:

@@ -37,14 +37,17 @@ def as_table(name: str, statements: Sequence[Statement]) -> str:
     return "\n".join(lines) + "\n"
 
 
-def as_records(name: str, statements: Sequence[Statement]) -> list[dict]:
-    """JSON-ready rows, one per statement, each naming its document."""
-    return [{"document": name, **st.to_dict()} for st in statements]
+def as_records(name: str, statements: Sequence[Statement], doc_id: str | None = None) -> list[dict]:
+    """JSON-ready rows, one per statement, each naming its document (and its id, if given)."""
+    head: dict = {"document": name} if doc_id is None else {"document": name, "doc_id": doc_id}
+    return [{**head, **st.to_dict()} for st in statements]
 
 
-def as_jsonl(name: str, statements: Sequence[Statement]) -> str:
-    """One JSON object per line per statement."""
-    return "".join(json.dumps(r, ensure_ascii=False) + "\n" for r in as_records(name, statements))
+def as_jsonl(name: str, statements: Sequence[Statement], doc_id: str | None = None) -> str:
+    """One JSON object per line per statement (rows of :func:`as_records`)."""
+    return "".join(
+        json.dumps(r, ensure_ascii=False) + "\n" for r in as_records(name, statements, doc_id)
+    )
 
 
 def as_json(documents: Sequence[tuple[str, Sequence[Statement]]]) -> str:

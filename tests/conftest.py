@@ -28,3 +28,31 @@ def nlp():
     import stance
 
     return stance.load()
+
+
+@pytest.fixture(scope="session")
+def spark():
+    """A local Spark session with two cores, shared by the whole test session."""
+    pytest.importorskip(
+        "pyspark", reason="pyspark is not installed: pip install -e '.[spark]' (needs Java 17)"
+    )
+    import sys
+
+    from pyspark.sql import SparkSession
+
+    # Python workers must run this interpreter (and find this checkout of stance).
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
+    )
+    session = (
+        SparkSession.builder.master("local[2]")
+        .appName("stance-tests")
+        .config("spark.ui.enabled", "false")
+        .config("spark.sql.shuffle.partitions", "2")
+        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+        .getOrCreate()
+    )
+    session.sparkContext.setLogLevel("ERROR")
+    yield session
+    session.stop()
