@@ -35,8 +35,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from stance import render
+    from stance.errors import ModelFilesError
     from stance.hub import ModelNotAvailableError
-    from stance.modeling import ModelFilesError
     from stance.pipeline import load
 
     try:

@@ -26,12 +26,10 @@ from transformers import AutoConfig, AutoModel, BertConfig, PreTrainedModel
 
 from stance.base_encoder import verified_weights
 from stance.configuration import CUE_TAGS, ROLE_TAGS, StanceConfig
+from stance.errors import ModelFilesError
 
 WEIGHTS_NAME = "model.safetensors"
-
-
-class ModelFilesError(RuntimeError):
-    """A model folder is missing files or holds damaged ones."""
+__all__ = ["ModelFilesError", "StanceModel", "StanceOutput", "load_folder"]
 
 
 @dataclass
