@@ -126,7 +126,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=("table", "jsonl", "json", "html"), default="table")
     p.add_argument("--model", default=None, help="model folder or Hub id (default: bundled)")
     p.add_argument("--revision", default=None, help="Hub revision")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="full windows per pass (default: backend's)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_predict)
     t = sub.add_parser("train", help="train a model from a JSON config")
@@ -145,7 +147,8 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point of the ``stance`` command."""
     args = build_parser().parse_args(argv)
-    if getattr(args, "batch_size", 1) < 1:
+    batch_size = getattr(args, "batch_size", None)
+    if batch_size is not None and batch_size < 1:
         print("stance: --batch-size must be at least 1", file=sys.stderr)
         return EXIT_USAGE
     try:

@@ -249,6 +249,7 @@ class Predictor:
         labels: Stance labels in the order of the stance head's outputs.
         window_length: Tokens per window, special tokens included.
         window_overlap: Tokens shared by consecutive windows.
+        token_budget: Padded tokens per forward pass when ``predict`` is given no batch size.
     """
 
     def __init__(
@@ -258,8 +259,10 @@ class Predictor:
         labels: Sequence[str],
         window_length: int,
         window_overlap: int,
+        token_budget: int = 8192,
     ):
         self.backend = backend
+        self.token_budget = token_budget
         self._tokenizer = tokenizer
         self._local = threading.local()
         self.labels: list[str] = list(labels)
@@ -385,7 +388,10 @@ class Predictor:
             )
 
     def predict(
-        self, texts: Sequence[str], batch_size: int = 32, token_budget: int | None = None
+        self,
+        texts: Sequence[str],
+        batch_size: int | None = None,
+        token_budget: int | None = None,
     ) -> list[list[Statement]]:
         """Statements for each text, sorted by content start then cue start, without duplicates.
 
@@ -394,10 +400,13 @@ class Predictor:
             batch_size: Full-length windows per forward pass; sets the token budget
                 (``batch_size * window_length``) unless ``token_budget`` is given.
             token_budget: Padded tokens per forward pass; shorter windows are packed more to a
-                batch. Results do not depend on it.
+                batch. Default: the backend's (``self.token_budget``). Results do not depend
+                on it.
         """
         windows = self.windows(texts)
-        budget = token_budget or batch_size * self.window_length
+        budget = token_budget or (
+            batch_size * self.window_length if batch_size else self.token_budget
+        )
         results: list[list[Statement]] = [[] for _ in texts]
         for batch in pack_windows([len(w) for w in windows], budget):
             self._predict_batch(texts, [windows[i] for i in batch], results)

@@ -79,7 +79,14 @@ class _Encoder(nn.Module):
         self.model = model
 
     def forward(self, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> Any:
-        states = self.model.encode(input_ids, attention_mask)
+        # The same computation as StanceModel.encode, with the additive [B, 1, 1, T] padding
+        # mask built here: transformers' own mask builder exports as index grids that took
+        # ~3 kB per (window, token, token) at run time (370 MB for 117 windows of 70 tokens).
+        bert = self.model.encoder
+        embedded = bert.embeddings(input_ids=input_ids)
+        blocked = (1 - attention_mask[:, None, None, :]).to(embedded.dtype)
+        additive = blocked * torch.finfo(embedded.dtype).min
+        states = bert.encoder(embedded, attention_mask=additive).last_hidden_state
         return states, torch.softmax(self.model.cue_classifier(states), dim=-1)
 
 
@@ -175,7 +182,7 @@ def export_fp32(model: StanceModel, folder: Path) -> dict[str, Path]:
     pt = {0: "pairs", 1: "tokens"}
     with torch.no_grad():
         _export(
-            _Encoder(model),
+            _Encoder(model).eval(),
             (ids, mask),
             ["input_ids", "attention_mask"],
             ["states", "cue_probs"],
@@ -183,7 +190,7 @@ def export_fp32(model: StanceModel, folder: Path) -> dict[str, Path]:
             paths[ENCODER_FILE],
         )
         _export(
-            _Roles(model),
+            _Roles(model).eval(),
             (states, mask, pair_window, cue_mask),
             ["states", "attention_mask", "pair_window", "pair_cue_mask"],
             ["pair_states", "role_probs"],
@@ -191,7 +198,7 @@ def export_fp32(model: StanceModel, folder: Path) -> dict[str, Path]:
             paths[ROLES_FILE],
         )
         _export(
-            _Stance(model),
+            _Stance(model).eval(),
             (torch.randn(pairs, width, hidden), cue_mask, item_pair, content_mask),
             ["pair_states", "pair_cue_mask", "item_pair", "item_content_mask"],
             ["stance_probs"],

@@ -24,6 +24,10 @@ ONNX_DIR = "onnx"
 MANIFEST_FILE = "manifest.json"
 ENCODER_FILE, ROLES_FILE, STANCE_FILE = "encoder.onnx", "roles.onnx", "stance.onnx"
 WEIGHTS_NAME = "model.safetensors"
+#: Padded tokens per forward pass. Measured on 600 generated paragraphs (2 cores): 1,024 tokens
+#: ran as fast as 4,096 (10.8 s vs 11.5 s) with less than half the peak RSS (295 MB vs 644 MB):
+#: the arena keeps the largest batch's activations (GELU intermediates dominate).
+TOKEN_BUDGET = 1024
 EXPORT_COMMAND = "python -m stance.export_onnx --model {model} --output {output}"
 
 
@@ -195,4 +199,5 @@ def load_onnx_predictor(model_folder: Path, threads: int | None = None) -> Predi
         manifest["labels"],
         int(manifest["window_length"]),
         int(manifest["window_overlap"]),
+        token_budget=TOKEN_BUDGET,
     )

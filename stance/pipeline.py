@@ -49,12 +49,14 @@ class StancePipeline:
         return self._predictor.tokenizer
 
     @overload
-    def predict(self, inputs: str, batch_size: int = ...) -> list[Statement]: ...
+    def predict(self, inputs: str, batch_size: int | None = ...) -> list[Statement]: ...
 
     @overload
-    def predict(self, inputs: Iterable[str], batch_size: int = ...) -> list[list[Statement]]: ...
+    def predict(
+        self, inputs: Iterable[str], batch_size: int | None = ...
+    ) -> list[list[Statement]]: ...
 
-    def predict(self, inputs: Any, batch_size: int = 32) -> Any:
+    def predict(self, inputs: Any, batch_size: int | None = None) -> Any:
         """Finds attributed statements and their stance.
 
         Windows of similar length are packed into forward passes of at most ``batch_size *
@@ -63,7 +65,9 @@ class StancePipeline:
 
         Args:
             inputs: A text, a list of texts, or a ``datasets.Dataset`` with a ``text`` column.
-            batch_size: Full-length windows (256 tokens each) per forward pass.
+            batch_size: Full-length windows (256 tokens each) per forward pass; ``None``: the
+                backend's default (4 for onnx, where small batches are as fast and use less
+                memory; 32 for torch).
 
         Returns:
             For one text, its statements sorted by content start then cue start; for several,
@@ -73,7 +77,9 @@ class StancePipeline:
             TypeError: if a text is not a string.
             ValueError: if ``batch_size`` is not a positive integer.
         """
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        if batch_size is not None and (
+            not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
+        ):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         single = isinstance(inputs, str)
         texts = [inputs] if single else _texts(inputs)
@@ -214,14 +220,14 @@ def default_pipeline() -> StancePipeline:
 
 
 @overload
-def predict(inputs: str, batch_size: int = ...) -> list[Statement]: ...
+def predict(inputs: str, batch_size: int | None = ...) -> list[Statement]: ...
 
 
 @overload
-def predict(inputs: Sequence[str], batch_size: int = ...) -> list[list[Statement]]: ...
+def predict(inputs: Sequence[str], batch_size: int | None = ...) -> list[list[Statement]]: ...
 
 
-def predict(inputs: Any, batch_size: int = 32) -> Any:
+def predict(inputs: Any, batch_size: int | None = None) -> Any:
     """Finds attributed statements and their stance with the bundled default model.
 
     Args:
