@@ -2,7 +2,7 @@
 
 Usage::
 
-    python benchmarks/profile.py [--backend onnx|torch] [--paragraphs 400] [--before COMMIT]
+    python benchmarks/profile_run.py [--backend onnx|torch] [--paragraphs 400] [--before COMMIT]
 
 ``--before COMMIT`` profiles the torch predictor of an older commit (``stance/inference.py`` of
 that commit, run on this checkout's model) for a before/after comparison.
