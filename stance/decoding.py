@@ -250,6 +250,7 @@ class Predictor:
         window_length: Tokens per window, special tokens included.
         window_overlap: Tokens shared by consecutive windows.
         token_budget: Padded tokens per forward pass when ``predict`` is given no batch size.
+        max_token_budget: An upper bound on any pass (``None``: none).
     """
 
     def __init__(
@@ -260,9 +261,11 @@ class Predictor:
         window_length: int,
         window_overlap: int,
         token_budget: int = 8192,
+        max_token_budget: int | None = None,
     ):
         self.backend = backend
         self.token_budget = token_budget
+        self.max_token_budget = max_token_budget
         self._tokenizer = tokenizer
         self._local = threading.local()
         self.labels: list[str] = list(labels)
@@ -407,6 +410,8 @@ class Predictor:
         budget = token_budget or (
             batch_size * self.window_length if batch_size else self.token_budget
         )
+        if self.max_token_budget:
+            budget = min(budget, self.max_token_budget)
         results: list[list[Statement]] = [[] for _ in texts]
         for batch in pack_windows([len(w) for w in windows], budget):
             self._predict_batch(texts, [windows[i] for i in batch], results)

@@ -94,7 +94,8 @@ class Predictor(_SharedPredictor):
         >>> from stance.tokenization import WordPieceTokenizer
         >>> predictor = Predictor(load_folder(DEFAULT_MODEL_DIR),
         ...                       WordPieceTokenizer.from_folder(DEFAULT_MODEL_DIR))
-        >>> [s.label for s in predictor.predict(["Rates may rise, a banker said."])[0]]
+        >>> found = predictor.predict(["Talks could resume by spring, a diplomat said."])
+        >>> [s.label for s in found[0]]
         ['speculation']
     """
 

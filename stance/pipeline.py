@@ -67,7 +67,7 @@ class StancePipeline:
             inputs: A text, a list of texts, or a ``datasets.Dataset`` with a ``text`` column.
             batch_size: Full-length windows (256 tokens each) per forward pass; ``None``: the
                 backend's default (4 for onnx, where small batches are as fast and use less
-                memory; 32 for torch).
+                memory, which also caps passes at 16 windows; 32 for torch).
 
         Returns:
             For one text, its statements sorted by content start then cue start; for several,
