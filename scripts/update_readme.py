@@ -1,4 +1,6 @@
-"""Regenerates the README's example output from a real run of the bundled model.
+"""Regenerates the README's generated sections: the example output (a real run of the bundled
+model) and the latest benchmark table (from ``benchmarks/results/``, written by
+``python benchmarks/run.py``).
 
 Usage: python scripts/update_readme.py [--check]
 """
@@ -12,6 +14,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 README = REPO / "README.md"
 START, END = "<!-- example-output:start -->", "<!-- example-output:end -->"
+BENCH_START, BENCH_END = "<!-- benchmark:start -->", "<!-- benchmark:end -->"
+RESULTS = REPO / "benchmarks" / "results"
 
 
 def example_output() -> str:
@@ -27,10 +31,24 @@ def example_output() -> str:
     return "```text\n" + "\n".join(lines) + "\n```"
 
 
+def latest_benchmark() -> str:
+    """The Markdown table of the newest benchmark run (results are named by date)."""
+    tables = sorted(RESULTS.glob("*.md"))
+    if not tables:
+        return "No benchmark has been run yet: `python benchmarks/run.py`."
+    name = tables[-1].relative_to(REPO).as_posix()
+    return tables[-1].read_text(encoding="utf-8").strip() + f"\n\n(From `{name}`.)"
+
+
+def _replace(readme: str, start: str, end: str, body: str) -> str:
+    block = f"{start}\n{body}\n{end}"
+    return re.sub(re.escape(start) + ".*?" + re.escape(end), lambda _: block, readme, flags=re.S)
+
+
 def render(readme: str) -> str:
-    """The README with a fresh example block."""
-    block = f"{START}\n{example_output()}\n{END}"
-    return re.sub(re.escape(START) + ".*?" + re.escape(END), lambda _: block, readme, flags=re.S)
+    """The README with a fresh example block and the latest benchmark table."""
+    readme = _replace(readme, START, END, example_output())
+    return _replace(readme, BENCH_START, BENCH_END, latest_benchmark())
 
 
 def main() -> int:

@@ -348,16 +348,13 @@ def _init_worker(model: str | None, revision: str | None, threads: int, child: b
         # Ctrl-C is the parent's to handle: it stops after the last committed chunk.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         _exit_with_parent()
-    import torch
-
+    from stance.errors import ModelFilesError
     from stance.hub import ModelNotAvailableError
-    from stance.modeling import ModelFilesError
     from stance.pipeline import load
 
-    # Workers share the cores: without this every process would start one thread per core.
-    torch.set_num_threads(threads)
+    # Workers share the cores: without a limit every process would start one thread per core.
     try:
-        _PIPELINE = load(model, revision=revision)
+        _PIPELINE = load(model, revision=revision, threads=threads)
     except (ModelFilesError, ModelNotAvailableError, OSError) as err:
         _PIPELINE_ERROR = str(err)
 
@@ -416,15 +413,16 @@ def _ordered_results(
 ) -> Iterator[list[DocumentResult]]:
     """Predicts chunks in input order, with at most ``2 * workers`` chunks in flight."""
     if workers == 1:
-        import torch
-
-        before = torch.get_num_threads()
+        torch = sys.modules.get("torch")  # only the torch backend changes torch's threads
+        before = torch.get_num_threads() if torch is not None else None
         _init_worker(model, revision, threads, child=False)
         try:
             for chunk in chunks:
                 yield _predict_chunk(chunk, batch_size)
         finally:
-            torch.set_num_threads(before)  # the caller's process keeps its own setting
+            torch = sys.modules.get("torch")
+            if before is not None and torch is not None:
+                torch.set_num_threads(before)  # the caller's process keeps its own setting
         return
     import multiprocessing
     from concurrent.futures import Future, ProcessPoolExecutor

@@ -56,8 +56,8 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from tqdm.auto import tqdm
 
     from stance import render
+    from stance.errors import ModelFilesError
     from stance.hub import ModelNotAvailableError
-    from stance.modeling import ModelFilesError
     from stance.pipeline import load
 
     try:
@@ -221,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--model", default=None, help="model folder or Hub id (default: bundled)")
     p.add_argument("--revision", default=None, help="Hub revision")
-    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument(
+        "--batch-size", type=int, default=None, help="full windows per pass (default: backend's)"
+    )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     a = p.add_argument_group(
         "archives", "resumable batch runs: re-run the same command to resume after a stop"

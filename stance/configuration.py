@@ -6,12 +6,10 @@ from typing import Any
 
 from transformers import PretrainedConfig
 
-from stance.types import LABELS
+# The tag sets live with the output types so the torch-free ONNX path can use them too.
+from stance.types import CUE_TAGS, LABELS, ROLE_TAGS
 
-#: Tags of the cue tagger (BIO over cue spans).
-CUE_TAGS: tuple[str, ...] = ("O", "B-CUE", "I-CUE")
-#: Tags of the cue-conditioned role tagger (BIO over that cue's source and content spans).
-ROLE_TAGS: tuple[str, ...] = ("O", "B-SRC", "I-SRC", "B-CON", "I-CON")
+__all__ = ["CUE_TAGS", "LABELS", "ROLE_TAGS", "StanceConfig"]
 
 
 class StanceConfig(PretrainedConfig):

@@ -1,4 +1,4 @@
-"""Exceptions that callers catch, importable without torch (``stance.load`` raises them)."""
+"""Errors shared by both backends (kept free of torch so the ONNX path can raise them)."""
 
 from __future__ import annotations
 

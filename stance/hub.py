@@ -6,7 +6,15 @@ import os
 import socket
 from pathlib import Path
 
-MODEL_FILES = ["config.json", "model.safetensors", "tokenizer.json", "*.md", "*.json"]
+MODEL_FILES = [
+    "config.json",
+    "model.safetensors",
+    "tokenizer.json",
+    "*.md",
+    "*.json",
+    "onnx/*.onnx",
+    "onnx/manifest.json",
+]
 _HUB_HOST = "huggingface.co"
 
 

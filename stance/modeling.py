@@ -26,9 +26,10 @@ from transformers import AutoConfig, AutoModel, BertConfig, PreTrainedModel
 
 from stance.base_encoder import verified_weights
 from stance.configuration import CUE_TAGS, ROLE_TAGS, StanceConfig
-from stance.errors import ModelFilesError  # noqa: F401  (re-exported)
+from stance.errors import ModelFilesError
 
 WEIGHTS_NAME = "model.safetensors"
+__all__ = ["ModelFilesError", "StanceModel", "StanceOutput", "load_folder"]
 
 
 @dataclass

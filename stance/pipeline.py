@@ -13,6 +13,8 @@ from stance.types import Statement
 
 #: Folder of the model bundled with the package.
 DEFAULT_MODEL_DIR = Path(__file__).resolve().parent / "default_model"
+#: The backends :func:`load` accepts.
+BACKENDS: tuple[str, ...] = ("onnx", "torch")
 
 # Lone surrogates are legal in a Python str (e.g. from `errors="surrogateescape"` decoding) but
 # the Rust tokenizer rejects them; one U+FFFD per surrogate keeps every offset unchanged.
@@ -29,13 +31,22 @@ class StancePipeline:
         ['speculation']
     """
 
-    def __init__(self, predictor: Any, name: str):
+    def __init__(self, predictor: Any, name: str, backend: str = "torch"):
         self._predictor = predictor
         self.name = name
+        self.backend = backend
 
     @property
     def model(self) -> Any:
-        """The underlying :class:`stance.modeling.StanceModel`."""
+        """The underlying :class:`stance.modeling.StanceModel` (torch backend only).
+
+        Raises:
+            AttributeError: with the ONNX backend, which has no torch model.
+        """
+        if self.backend != "torch":
+            raise AttributeError(
+                "the onnx backend has no torch model: load with stance.load(..., backend='torch')"
+            )
         return self._predictor.model
 
     @property
@@ -44,17 +55,25 @@ class StancePipeline:
         return self._predictor.tokenizer
 
     @overload
-    def predict(self, inputs: str, batch_size: int = ...) -> list[Statement]: ...
+    def predict(self, inputs: str, batch_size: int | None = ...) -> list[Statement]: ...
 
     @overload
-    def predict(self, inputs: Iterable[str], batch_size: int = ...) -> list[list[Statement]]: ...
+    def predict(
+        self, inputs: Iterable[str], batch_size: int | None = ...
+    ) -> list[list[Statement]]: ...
 
-    def predict(self, inputs: Any, batch_size: int = 32) -> Any:
+    def predict(self, inputs: Any, batch_size: int | None = None) -> Any:
         """Finds attributed statements and their stance.
+
+        Windows of similar length are packed into forward passes of at most ``batch_size *
+        256`` tokens (many short windows, or ``batch_size`` full ones). Results do not depend on
+        ``batch_size`` or on which other texts are in ``inputs``.
 
         Args:
             inputs: A text, a list of texts, or a ``datasets.Dataset`` with a ``text`` column.
-            batch_size: Windows (up to 256 tokens each) per forward pass.
+            batch_size: Full-length windows (256 tokens each) per forward pass; ``None``: the
+                backend's default (4 for onnx, where small batches are as fast and use less
+                memory, which also caps passes at 16 windows; 32 for torch).
 
         Returns:
             For one text, its statements sorted by content start then cue start; for several,
@@ -64,7 +83,9 @@ class StancePipeline:
             TypeError: if a text is not a string.
             ValueError: if ``batch_size`` is not a positive integer.
         """
-        if not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1:
+        if batch_size is not None and (
+            not isinstance(batch_size, int) or isinstance(batch_size, bool) or batch_size < 1
+        ):
             raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}")
         single = isinstance(inputs, str)
         texts = [inputs] if single else _texts(inputs)
@@ -128,6 +149,8 @@ def load(
     name_or_path: str | Path | None = None,
     revision: str | None = None,
     device: str | None = None,
+    backend: str | None = None,
+    threads: int | None = None,
 ) -> StancePipeline:
     """Loads a stance model.
 
@@ -135,7 +158,12 @@ def load(
         name_or_path: ``None`` for the bundled default model, a local folder, or a Hugging Face
             Hub id ("org/name"), downloaded once and cached by ``huggingface_hub``.
         revision: A Hub branch, tag or commit.
-        device: ``"cpu"`` (default) or a torch device such as ``"cuda"``.
+        device: ``"cpu"`` (default) or a torch device such as ``"cuda"`` (torch backend).
+        backend: ``"onnx"`` (ONNX Runtime, int8, CPU; needs neither torch nor transformers),
+            ``"torch"`` (fp32, any device), or ``None``: onnx when the model folder ships an
+            ONNX export (the bundled model does) and no torch device is asked for, else torch.
+        threads: CPU threads for the model (default: all cores). With the torch backend this
+            sets torch's process-wide thread count.
 
     Returns:
         A :class:`StancePipeline`.
@@ -144,16 +172,24 @@ def load(
         stance.modeling.ModelFilesError: a folder lacks files or holds damaged ones.
         stance.hub.ModelNotAvailableError: a Hub model is not cached and cannot be fetched.
 
+    Raises:
+        ValueError: for an unknown backend, or a torch device with the onnx backend.
+
     Example:
         >>> nlp = load()
-        >>> nlp.name
-        'default'
+        >>> nlp.name, nlp.backend
+        ('default', 'onnx')
+        >>> load(backend="torch").backend
+        'torch'
     """
     from stance.errors import ModelFilesError
-    from stance.hub import download
 
     # The folder is resolved before torch is imported, so a Hub id that cannot be fetched fails
     # within seconds instead of after the heavy imports.
+    if backend is not None and backend not in BACKENDS:
+        raise ValueError(f"backend must be one of {', '.join(BACKENDS)} or None, got {backend!r}")
+    if backend == "onnx" and device not in (None, "cpu"):
+        raise ValueError(f"the onnx backend runs on the CPU; use backend='torch' for {device!r}")
     if name_or_path is None:
         folder, name = DEFAULT_MODEL_DIR, "default"
         if not (folder / "config.json").exists():
@@ -172,18 +208,40 @@ def load(
                 )
             folder, name = path, str(path)
         else:
-            folder, name = download(str(name_or_path), revision), str(name_or_path)
+            from stance.hub import download
 
-    from stance.inference import Predictor
-    from stance.modeling import load_folder
+            folder, name = download(str(name_or_path), revision), str(name_or_path)
+    from stance.onnx_backend import has_onnx
+
+    if backend is None:
+        import importlib.util
+
+        runtime = importlib.util.find_spec("onnxruntime") is not None
+        backend = "onnx" if runtime and has_onnx(folder) and device in (None, "cpu") else "torch"
+    if backend == "onnx":
+        from stance.onnx_backend import load_onnx_predictor
+
+        return StancePipeline(load_onnx_predictor(folder, threads=threads), name, "onnx")
+    try:
+        from stance.inference import Predictor
+        from stance.modeling import load_folder
+    except ImportError as err:
+        raise ImportError(
+            f"the torch backend needs torch and transformers ({err}): install them with "
+            "`pip install 'stance-hedge[torch]'`, or use backend='onnx'"
+        ) from err
     from stance.tokenization import WordPieceTokenizer
 
+    if threads:
+        import torch
+
+        torch.set_num_threads(threads)
     model = load_folder(folder)
     try:
         tokenizer = WordPieceTokenizer.from_folder(folder)
     except FileNotFoundError as err:
         raise ModelFilesError(f"{err}; re-save the model with its tokenizer") from err
-    return StancePipeline(Predictor(model, tokenizer, device or "cpu"), name)
+    return StancePipeline(Predictor(model, tokenizer, device or "cpu"), name, "torch")
 
 
 _default: StancePipeline | None = None
@@ -200,14 +258,14 @@ def default_pipeline() -> StancePipeline:
 
 
 @overload
-def predict(inputs: str, batch_size: int = ...) -> list[Statement]: ...
+def predict(inputs: str, batch_size: int | None = ...) -> list[Statement]: ...
 
 
 @overload
-def predict(inputs: Sequence[str], batch_size: int = ...) -> list[list[Statement]]: ...
+def predict(inputs: Sequence[str], batch_size: int | None = ...) -> list[list[Statement]]: ...
 
 
-def predict(inputs: Any, batch_size: int = 32) -> Any:
+def predict(inputs: Any, batch_size: int | None = None) -> Any:
     """Finds attributed statements and their stance with the bundled default model.
 
     Args:

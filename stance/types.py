@@ -7,6 +7,10 @@ from typing import Any
 
 #: The four stance labels, in the order the guidelines apply them.
 LABELS: tuple[str, ...] = ("denial", "speculation", "hedge", "assertion")
+#: Tags of the cue tagger (BIO over cue spans).
+CUE_TAGS: tuple[str, ...] = ("O", "B-CUE", "I-CUE")
+#: Tags of the cue-conditioned role tagger (BIO over that cue's source and content spans).
+ROLE_TAGS: tuple[str, ...] = ("O", "B-SRC", "I-SRC", "B-CON", "I-CON")
 
 
 @dataclass(frozen=True, order=True)

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from stance.configuration import CUE_TAGS, ROLE_TAGS
+from stance.types import CUE_TAGS, ROLE_TAGS
 
 IGNORE = -100
 _CUE = {tag: i for i, tag in enumerate(CUE_TAGS)}

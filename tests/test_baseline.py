@@ -34,8 +34,14 @@ def triples(baseline: LexiconBaseline, text: str) -> list[tuple]:
 CASES = [
     (
         "Deputy Finance Minister Aro Lindqvist said on Tuesday that the budget gap would narrow.",
-        [("Deputy Finance Minister Aro Lindqvist", "said", "the budget gap would narrow",
-          "speculation")],
+        [
+            (
+                "Deputy Finance Minister Aro Lindqvist",
+                "said",
+                "the budget gap would narrow",
+                "speculation",
+            )
+        ],
     ),
     (
         '"We have done our part," she told reporters.',
@@ -87,20 +93,26 @@ CASES = [
     (
         # A quotation-only sentence continues the previous quoted statement.
         '"We will rebuild," she said. "It will take years."',
-        [("she", "said", "We will rebuild", "assertion"),
-         ("she", "said", "It will take years", "speculation")],
+        [
+            ("she", "said", "We will rebuild", "assertion"),
+            ("she", "said", "It will take years", "speculation"),
+        ],
     ),
     (
         # Nested attribution: both statements, the inner source stops at the outer cue.
         "The minister said inspectors had reported that the cargo left.",
-        [("The minister", "said", "inspectors had reported that the cargo left", "assertion"),
-         ("inspectors", "had reported", "the cargo left", "assertion")],
+        [
+            ("The minister", "said", "inspectors had reported that the cargo left", "assertion"),
+            ("inspectors", "had reported", "the cargo left", "assertion"),
+        ],
     ),
     (
         # An "-ing" cue ends the first content and reuses its source.
         "The ministry said the port was closed, adding that it might reopen.",
-        [("The ministry", "said", "the port was closed", "assertion"),
-         ("The ministry", "adding", "it might reopen", "speculation")],
+        [
+            ("The ministry", "said", "the port was closed", "assertion"),
+            ("The ministry", "adding", "it might reopen", "speculation"),
+        ],
     ),
     (
         'Marsh said: "The port is closed."',
@@ -149,8 +161,9 @@ def test_output_invariants_on_a_multi_paragraph_text(baseline):
     assert len(statements) >= 6
     keys = [s.span_key() for s in statements]
     assert len(keys) == len(set(keys))
-    assert statements == sorted(statements, key=lambda s: (s.content.start, s.cue.start,
-                                                           s.content.end, s.cue.end))
+    assert statements == sorted(
+        statements, key=lambda s: (s.content.start, s.cue.start, s.content.end, s.cue.end)
+    )
     for st in statements:
         for span in (st.source, st.cue, st.content):
             if span is not None:

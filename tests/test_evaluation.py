@@ -58,20 +58,27 @@ GOLD = {
     "id": "d1",
     "text": TEXT,
     "statements": [
-        statement(span(TEXT, "Marsh"), span(TEXT, "said"), span(TEXT, "the port was closed"),
-                  "assertion"),
-        statement(span(TEXT, "Marsh"), span(TEXT, "said"), span(TEXT, "would reopen"),
-                  "speculation"),
-        statement(span(TEXT, "she"), span(TEXT, "said", 1), span(TEXT, "We are ready"),
-                  "assertion"),
+        statement(
+            span(TEXT, "Marsh"), span(TEXT, "said"), span(TEXT, "the port was closed"), "assertion"
+        ),
+        statement(
+            span(TEXT, "Marsh"), span(TEXT, "said"), span(TEXT, "would reopen"), "speculation"
+        ),
+        statement(
+            span(TEXT, "she"), span(TEXT, "said", 1), span(TEXT, "We are ready"), "assertion"
+        ),
     ],
 }
 PRED = {
     "id": "d1",
     "text": TEXT,
     "statements": [
-        statement(span(TEXT, "Marsh"), span(TEXT, "said"),
-                  span(TEXT, "the port was closed and would reopen"), "assertion"),
+        statement(
+            span(TEXT, "Marsh"),
+            span(TEXT, "said"),
+            span(TEXT, "the port was closed and would reopen"),
+            "assertion",
+        ),
         statement(None, span(TEXT, "said", 1), span(TEXT, '"We are ready,"'), "hedge"),
     ],
 }
@@ -81,8 +88,9 @@ GOLD2 = {
     "id": "d2",
     "text": TEXT2,
     "statements": [
-        statement(span(TEXT2, "officials"), span(TEXT2, "said"), span(TEXT2, "Nothing happened"),
-                  "denial")
+        statement(
+            span(TEXT2, "officials"), span(TEXT2, "said"), span(TEXT2, "Nothing happened"), "denial"
+        )
     ],
 }
 PRED2 = {"id": "d2", "text": TEXT2, "statements": []}
@@ -96,11 +104,13 @@ def test_span_tokens_ignore_punctuation_and_quotes():
 
 def test_token_f1_partial_overlap_and_empty():
     # "the port was closed" (4 tokens) vs "the port was closed and would reopen" (7 tokens).
-    assert token_f1(TEXT, span(TEXT, "the port was closed"),
-                    span(TEXT, "the port was closed and would reopen")) == pytest.approx(8 / 11)
+    assert token_f1(
+        TEXT, span(TEXT, "the port was closed"), span(TEXT, "the port was closed and would reopen")
+    ) == pytest.approx(8 / 11)
     # "would reopen" (2) vs the same 7 tokens: 4/9 < 0.5.
-    assert token_f1(TEXT, span(TEXT, "would reopen"),
-                    span(TEXT, "the port was closed and would reopen")) == pytest.approx(4 / 9)
+    assert token_f1(
+        TEXT, span(TEXT, "would reopen"), span(TEXT, "the port was closed and would reopen")
+    ) == pytest.approx(4 / 9)
     assert token_f1(TEXT, span(TEXT, '"'), span(TEXT, "Marsh")) == 0.0
     assert token_f1(TEXT, span(TEXT, "Marsh"), span(TEXT, "she")) == 0.0
 
@@ -185,13 +195,19 @@ def test_statement_scores_labelled_and_unlabelled():
 
 def test_statement_scores_label_constraint_changes_the_matching():
     text = "Marsh said the port was closed."
-    gold = {"text": text, "statements": [
-        statement(None, span(text, "said"), span(text, "the port was closed"), "hedge"),
-        statement(None, span(text, "said"), span(text, "the port"), "assertion"),
-    ]}
-    pred = {"text": text, "statements": [
-        statement(None, span(text, "said"), span(text, "the port was closed"), "assertion"),
-    ]}
+    gold = {
+        "text": text,
+        "statements": [
+            statement(None, span(text, "said"), span(text, "the port was closed"), "hedge"),
+            statement(None, span(text, "said"), span(text, "the port"), "assertion"),
+        ],
+    }
+    pred = {
+        "text": text,
+        "statements": [
+            statement(None, span(text, "said"), span(text, "the port was closed"), "assertion"),
+        ],
+    }
     # Matching first and checking labels afterwards would pair the prediction with the hedge
     # (token F1 1.0) and score 0; matching among label-equal pairs finds the assertion (2/3).
     scores = statement_scores([gold], [pred])
@@ -200,9 +216,9 @@ def test_statement_scores_label_constraint_changes_the_matching():
 
 
 def test_statement_scores_without_gold_labels():
-    unlabelled_gold = dict(GOLD, statements=[
-        {k: v for k, v in s.items() if k != "label"} for s in GOLD["statements"]
-    ])
+    unlabelled_gold = dict(
+        GOLD, statements=[{k: v for k, v in s.items() if k != "label"} for s in GOLD["statements"]]
+    )
     scores = statement_scores([unlabelled_gold], [PRED])
     assert scores["f1"] is None and scores["precision"] is None
     assert scores["unlabelled"]["f1"] == pytest.approx(0.8)
@@ -235,8 +251,12 @@ def test_stance_scores_hand_computed():
     }
     assert scores["accuracy"] == 0.5
     per = scores["per_label"]
-    assert per["denial"] == {"precision": 1.0, "recall": 0.5, "f1": pytest.approx(2 / 3),
-                             "support": 2}
+    assert per["denial"] == {
+        "precision": 1.0,
+        "recall": 0.5,
+        "f1": pytest.approx(2 / 3),
+        "support": 2,
+    }
     assert per["speculation"]["f1"] == 1.0
     assert per["hedge"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0, "support": 1}
     assert per["assertion"]["precision"] == pytest.approx(1 / 3)
@@ -276,8 +296,10 @@ def test_ece_known_case():
 def test_ece_bins_are_right_closed_and_perfect_calibration_is_zero():
     # 0.3 falls in (0.2, 0.3] and 0.31 in (0.3, 0.4]: two bins, not one.
     gold = ["assertion", "hedge"]
-    probs = [{"assertion": 0.3, "hedge": 0.2, "denial": 0.25, "speculation": 0.25},
-             {"assertion": 0.31, "hedge": 0.29, "denial": 0.2, "speculation": 0.2}]
+    probs = [
+        {"assertion": 0.3, "hedge": 0.2, "denial": 0.25, "speculation": 0.25},
+        {"assertion": 0.31, "hedge": 0.29, "denial": 0.2, "speculation": 0.2},
+    ]
     assert expected_calibration_error(gold, probs) == pytest.approx(0.5 * 0.7 + 0.5 * 0.31)
     assert expected_calibration_error(["hedge"], [{"hedge": 1.0}]) == 0.0
 
@@ -321,8 +343,12 @@ def test_evaluate_stance_classification_loads_offline():
     metric = evaluate.load(str(METRICS_DIR / "stance_classification"))
     gold = ["denial", "assertion", "hedge", "assertion"]
     pred = ["denial", "assertion", "assertion", "hedge"]
-    probs = [[0.95, 0.05, 0.0, 0.0], [0.0, 0.0, 0.15, 0.85],
-             json.dumps([0.0, 0.0, 0.15, 0.85]), json.dumps({"hedge": 0.55, "assertion": 0.45})]
+    probs = [
+        [0.95, 0.05, 0.0, 0.0],
+        [0.0, 0.0, 0.15, 0.85],
+        json.dumps([0.0, 0.0, 0.15, 0.85]),
+        json.dumps({"hedge": 0.55, "assertion": 0.45}),
+    ]
     result = metric.compute(predictions=pred, references=gold, probabilities=probs)
     assert result["accuracy"] == 0.5
     assert result["ece"] == pytest.approx(0.325)

