@@ -33,7 +33,9 @@ def example_output() -> str:
 
 def latest_benchmark() -> str:
     """The Markdown table of the newest benchmark run (results are named by date)."""
-    tables = sorted(RESULTS.glob("*.md"))
+    # Only the speed benchmark's results are named by bare date; other result files
+    # (archive-<date>.md) have prefixes.
+    tables = sorted(RESULTS.glob("[0-9][0-9][0-9][0-9]-[0-9][0-9]-[0-9][0-9].md"))
     if not tables:
         return "No benchmark has been run yet: `python benchmarks/run.py`."
     name = tables[-1].relative_to(REPO).as_posix()
