@@ -300,7 +300,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
 LABELS = {
     "naive": "(a) naive: transformers pipeline, 1 sentence/call, torch fp32",
     "torch": "(b) stance, torch backend (fp32)",
-    "onnx": "(c) stance, onnx backend (int8, default)",
+    "onnx": "(c) stance, onnx backend (int8)",
     "encoder": "(d) bare int8 encoder over the same windows",
     "textacy": "(e) textacy direct quotations + spaCy en_core_web_sm",
 }

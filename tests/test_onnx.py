@@ -33,6 +33,11 @@ FILLERS = [
 
 
 @pytest.fixture(scope="module")
+def onnx_nlp():
+    return stance.load(backend="onnx")
+
+
+@pytest.fixture(scope="module")
 def torch_nlp():
     return stance.load(backend="torch")
 
@@ -44,11 +49,13 @@ def model_copy(tmp_path: Path) -> Path:
     return folder
 
 
-def test_backend_choice(nlp, torch_nlp) -> None:
-    assert nlp.backend == "onnx" and torch_nlp.backend == "torch"
+def test_backend_choice(onnx_nlp, torch_nlp) -> None:
+    assert onnx_nlp.backend == "onnx" and torch_nlp.backend == "torch"
+    # torch is the default where it is installed: it is exact whatever the batch.
+    assert stance.load().backend == "torch"
     assert type(torch_nlp.model).__name__ == "StanceModel"
     with pytest.raises(AttributeError, match="backend='torch'"):
-        _ = nlp.model
+        _ = onnx_nlp.model
     with pytest.raises(ValueError, match="backend must be one of"):
         stance.load(backend="tensorflow")
     with pytest.raises(ValueError, match="runs on the CPU"):
@@ -63,8 +70,8 @@ def test_model_without_export_falls_back_to_torch(model_copy: Path) -> None:
 
 
 @pytest.mark.parametrize("backend", ["onnx", "torch"])
-def test_results_do_not_depend_on_the_batch(nlp, torch_nlp, backend: str) -> None:
-    pipe = nlp if backend == "onnx" else torch_nlp
+def test_results_do_not_depend_on_the_batch(onnx_nlp, torch_nlp, backend: str) -> None:
+    pipe = onnx_nlp if backend == "onnx" else torch_nlp
     alone = [pipe.predict(text) for text in TEXTS]
     mixed = pipe.predict([FILLERS[1], *TEXTS[:2], FILLERS[0], *TEXTS[2:], FILLERS[2]], batch_size=3)
     together = mixed[1:3] + mixed[4:6]
@@ -79,9 +86,9 @@ def test_results_do_not_depend_on_the_batch(nlp, torch_nlp, backend: str) -> Non
     ]
 
 
-def test_onnx_agrees_with_torch(nlp, torch_nlp) -> None:
+def test_onnx_agrees_with_torch(onnx_nlp, torch_nlp) -> None:
     for text in TEXTS + FILLERS[2:]:
-        fast, exact = nlp.predict(text), torch_nlp.predict(text)
+        fast, exact = onnx_nlp.predict(text), torch_nlp.predict(text)
         assert [(s.span_key(), s.label) for s in fast] == [(s.span_key(), s.label) for s in exact]
         for a, b in zip(fast, exact, strict=True):
             assert abs(a.score - b.score) < 0.05
@@ -89,11 +96,11 @@ def test_onnx_agrees_with_torch(nlp, torch_nlp) -> None:
 
 def test_onnx_path_imports_neither_torch_nor_transformers() -> None:
     code = (
-        "import sys, stance; nlp = stance.load(); "
-        "found = nlp.predict('Talks could resume by spring, a diplomat said.'); "
+        "import sys, stance; onnx_nlp = stance.load(backend='onnx'); "
+        "found = onnx_nlp.predict('Talks could resume by spring, a diplomat said.'); "
         "labels = [s.label for s in found]; "
         "heavy = sorted(m for m in ('torch', 'transformers') if m in sys.modules); "
-        "print(nlp.backend, labels, heavy)"
+        "print(onnx_nlp.backend, labels, heavy)"
     )
     env = dict(os.environ, HF_HUB_OFFLINE="1", PYTHONPATH=str(REPO))
     result = subprocess.run(
@@ -118,7 +125,7 @@ def test_damaged_graph(model_copy: Path) -> None:
     graph = model_copy / "onnx" / "encoder.onnx"
     graph.write_bytes(graph.read_bytes()[:100_000])
     with pytest.raises(ModelFilesError, match="encoder.onnx is damaged"):
-        stance.load(model_copy)
+        stance.load(model_copy, backend="onnx")
 
 
 def test_missing_graph_and_pickle_instead(model_copy: Path, tmp_path: Path) -> None:
@@ -147,7 +154,7 @@ def test_graph_that_is_not_onnx_even_with_a_matching_checksum(model_copy: Path) 
     manifest["files"]["stance.onnx"] = file_sha256(graph)
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(ModelFilesError, match="cannot be loaded by onnxruntime"):
-        stance.load(model_copy)
+        stance.load(model_copy, backend="onnx")
 
 
 def test_bad_manifest(model_copy: Path) -> None:
@@ -162,7 +169,7 @@ def test_stale_export_after_retraining(model_copy: Path) -> None:
     manifest["source_weights_sha256"] = "0" * 64
     manifest_path.write_text(json.dumps(manifest))
     with pytest.raises(ModelFilesError, match="stale"):
-        stance.load(model_copy)
+        stance.load(model_copy, backend="onnx")
 
 
 # ------------------------------------------------------------------------ export, tiny model
@@ -213,7 +220,7 @@ def test_export_of_a_tiny_model(tiny_export: Path) -> None:
         "roles.onnx",
         "stance.onnx",
     }
-    fast = stance.load(tiny_export)
+    fast = stance.load(tiny_export, backend="onnx")
     exact = stance.load(tiny_export, backend="torch")
     assert fast.backend == "onnx"
     # A random model finds arbitrary statements; what must agree is what the graphs compute.
