@@ -8,14 +8,13 @@ against the manifest written with them.
 
 from __future__ import annotations
 
-import hashlib
 import json
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from stance.base_encoder import file_sha256
 from stance.decoding import Predictor
 from stance.errors import ModelFilesError
 from stance.tokenization import WordPieceTokenizer
@@ -32,21 +31,6 @@ TOKEN_BUDGET = 1024
 #: (a 1 MB text at 16,384 tokens per pass grew the process by 3 GB), so passes are capped.
 MAX_TOKEN_BUDGET = 4096
 EXPORT_COMMAND = "python -m stance.export_onnx --model {model} --output {output}"
-
-
-@lru_cache(maxsize=16)
-def _sha256(path: str, size: int, mtime_ns: int) -> str:
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
-def file_sha256(path: Path) -> str:
-    """sha256 of a file, cached per (path, size, mtime) so repeated loads hash once."""
-    stat = path.stat()
-    return _sha256(str(path), stat.st_size, stat.st_mtime_ns)
 
 
 def onnx_folder(model_folder: Path) -> Path:
