@@ -90,23 +90,11 @@ def run_cli(source: Path, output: Path, workers: int) -> dict:
 
 def run_spark(documents: list[dict[str, str]]) -> dict:
     """Times statement_rows over the same documents on a local[2] session."""
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
-    )
     import pyspark
-    from pyspark.sql import SparkSession
 
-    from stance.spark import statement_rows
+    from stance.spark import local_session, statement_rows
 
-    spark = (
-        SparkSession.builder.master("local[2]")
-        .appName("stance-benchmark")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    spark.sparkContext.setLogLevel("ERROR")
+    spark = local_session("stance-benchmark", str(REPO))
     frame = spark.createDataFrame(
         [(d["id"], d["text"]) for d in documents], "id string, text string"
     )

@@ -18,10 +18,39 @@ Example (see ``examples/spark_stance.py`` for a spark-submit script)::
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any
 
 #: Pipelines of this Python worker, by model: loaded on the first batch, kept for the next ones.
 _PIPELINES: dict[str | None, Any] = {}
+
+
+def local_session(app_name: str, checkout: str, **config: str) -> Any:
+    """A ``local[2]`` SparkSession whose Python workers run this interpreter and this checkout.
+
+    For tests and benchmarks on one machine: the UI is off, Arrow is on, logging is quiet.
+
+    Args:
+        app_name: The Spark application name.
+        checkout: A folder put first on the workers' ``PYTHONPATH`` (the source tree of stance).
+        **config: Further Spark settings (dots written as ``__``), e.g.
+            ``spark__sql__shuffle__partitions="2"``.
+    """
+    from pyspark.sql import SparkSession
+
+    # Python workers must run this interpreter (and find this checkout of stance).
+    os.environ["PYSPARK_PYTHON"] = sys.executable
+    os.environ["PYTHONPATH"] = os.pathsep.join(
+        p for p in (checkout, os.environ.get("PYTHONPATH", "")) if p
+    )
+    builder = SparkSession.builder.master("local[2]").appName(app_name)
+    builder = builder.config("spark.ui.enabled", "false")
+    for key, value in config.items():
+        builder = builder.config(key.replace("__", "."), value)
+    session = builder.config("spark.sql.execution.arrow.pyspark.enabled", "true").getOrCreate()
+    session.sparkContext.setLogLevel("ERROR")
+    return session
 
 
 def statement_type() -> Any:

@@ -36,23 +36,8 @@ def spark():
     pytest.importorskip(
         "pyspark", reason="pyspark is not installed: pip install -e '.[spark]' (needs Java 17)"
     )
-    import sys
+    from stance.spark import local_session
 
-    from pyspark.sql import SparkSession
-
-    # Python workers must run this interpreter (and find this checkout of stance).
-    os.environ["PYSPARK_PYTHON"] = sys.executable
-    os.environ["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(REPO), os.environ.get("PYTHONPATH", "")) if p
-    )
-    session = (
-        SparkSession.builder.master("local[2]")
-        .appName("stance-tests")
-        .config("spark.ui.enabled", "false")
-        .config("spark.sql.shuffle.partitions", "2")
-        .config("spark.sql.execution.arrow.pyspark.enabled", "true")
-        .getOrCreate()
-    )
-    session.sparkContext.setLogLevel("ERROR")
+    session = local_session("stance-tests", str(REPO), spark__sql__shuffle__partitions="2")
     yield session
     session.stop()
