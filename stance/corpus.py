@@ -103,9 +103,9 @@ _SENTENCE_BREAK = re.compile(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]")
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 QUOTE_CHARS = "\"'“”‘’«»„"
-_TAG = re.compile(r"<(/?)([SCP])(\d+)>")
+_TAG = re.compile(r"<(/?)([SCPM])(\d+)>")
 _ID = re.compile(r"^[a-z]+-\d{4}$")
-_KIND_NAMES = {"S": "source", "C": "cue", "P": "content"}
+_KIND_NAMES = {"S": "source", "C": "cue", "P": "content", "M": "mention"}
 
 
 class CorpusError(ValueError):
@@ -196,7 +196,7 @@ def _strip_tags(marked: str, where: str) -> tuple[str, dict[str, tuple[int, int]
     problems += [f"{where}: <{tag_id}> is never closed" for tag_id in opened]
     text = "".join(out)
     if "<" in text and re.search(r"</?[A-Za-z]+\d*>", text):
-        problems.append(f"{where}: unknown tag left in text (only S, C and P tags exist)")
+        problems.append(f"{where}: unknown tag left in text (only S, C, P and M tags exist)")
     return text, spans, problems
 
 
@@ -265,6 +265,7 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
 
         statements = []
         used: set[str] = set()
+        speaker_of_source: dict[str, str | None] = {}
         seen: set[tuple[str, str, str]] = set()
         for line_no, body in block.statement_lines:
             sat = f"{where}:{line_no} ({block.doc_id})"
@@ -275,7 +276,8 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
                 )
                 continue
             src, cue, content, label = parts[:4]
-            tags = sorted({t.strip(",") for t in parts[4:] if t.strip(",")})
+            links = [t[1:] for t in parts[4:] if t.startswith("=")]
+            tags = sorted({t.strip(",") for t in parts[4:] if t.strip(",") and t[0] != "="})
             problems += [
                 f"{sat}: unknown construction '{t}' (see GUIDELINES.md section 5)"
                 for t in tags
@@ -293,11 +295,23 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
                     bad = True
             if bad:
                 continue
+            speaker_ref, speaker_problem = _speaker_ref(src, links, spans)
+            if speaker_problem:
+                problems.append(f"{sat}: {speaker_problem}")
+                continue
+            if src != "-":
+                if speaker_of_source.setdefault(src, speaker_ref) != speaker_ref:
+                    problems.append(
+                        f"{sat}: source {src} is linked to {speaker_ref} here but to "
+                        f"{speaker_of_source[src]} on another line (one speaker per source span)"
+                    )
             key = (src, cue, content)
             if key in seen:
                 problems.append(f"{sat}: statement {src} {cue} {content} is listed twice")
             seen.add(key)
             used.update(r for r in key if r != "-")
+            if speaker_ref is not None:
+                used.add(speaker_ref)
 
             def span(ref: str) -> dict[str, Any]:
                 start, end = spans[ref]
@@ -310,10 +324,18 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
                     "content": span(content),
                     "label": label,
                     "constructions": tags,
+                    "speaker": None if speaker_ref is None else span(speaker_ref),
                 }
             )
         problems += [
             f"{at}: span <{t}> is not used by any statement" for t in spans if t not in used
+        ]
+        # A link names the canonical mention itself, never another reference to the speaker.
+        problems += [
+            f"{at}: {src} links to {ref}, but {ref} is itself linked to {speaker_of_source[ref]}: "
+            f"link {src} to {speaker_of_source[ref]} (the canonical mention)"
+            for src, ref in speaker_of_source.items()
+            if ref is not None and ref != src and speaker_of_source.get(ref, ref) != ref
         ]
         statements.sort(key=lambda s: (s["content"]["start"], s["cue"]["start"]))
         for statement, derived in zip(statements, derived_constructions(text, statements)):
@@ -332,6 +354,30 @@ def parse_source(source: str, where: str = "<string>") -> list[dict[str, Any]]:
     if problems:
         raise CorpusError(problems)
     return docs
+
+
+def _speaker_ref(
+    src: str, links: Sequence[str], spans: dict[str, tuple[int, int]]
+) -> tuple[str | None, str | None]:
+    """The tag id of a statement's speaker (its canonical mention) and any problem with it.
+
+    No ``=`` token: the source is itself the canonical mention. ``=S3`` / ``=M1``: the speaker
+    is that span. ``=-``: the speaker is never named in the document.
+    """
+    if len(links) > 1:
+        return None, f"more than one speaker link ({', '.join('=' + r for r in links)})"
+    if src == "-":
+        if links and links[0] != "-":
+            return None, "a statement without a source has no speaker: drop the '=' link"
+        return None, None
+    if not links:
+        return src, None
+    ref = links[0]
+    if ref == "-":
+        return None, None
+    if ref[:1] not in ("S", "M") or ref not in spans:
+        return None, f"speaker link '={ref}' is not an <S…> or <M…> span of this document"
+    return ref, None
 
 
 def _words(text: str) -> int:
