@@ -17,30 +17,10 @@ import sys
 from pathlib import Path
 
 from stance.corpus import _blocks, _strip_tags, compile_corpus
+from stance.speakers import PRONOUNS, lowercase_vocabulary
+from stance.speakers import name_words as name_tokens
 
-PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
 ARTICLES = {"a", "an", "one", "two", "three", "several", "some", "many", "other"}
-_WORD = re.compile(r"[\w'’.-]+")
-
-
-def lowercase_vocabulary(texts: list[str]) -> set[str]:
-    """Words that occur in lower case somewhere in the corpus (so are not names)."""
-    return {w for t in texts for w in re.findall(r"\b[a-z][a-z'’-]*\b", t)}
-
-
-def name_tokens(span_text: str, lower: set[str]) -> list[str]:
-    """The capitalised words of a span that look like parts of proper names."""
-    words = _WORD.findall(span_text)
-    names = []
-    for i, word in enumerate(words):
-        if not word[:1].isupper():
-            continue
-        if i == 0 and word.lower() in lower:  # sentence-initial common word ("Police", "The")
-            continue
-        if word.lower() in {"the", "a", "an"}:
-            continue
-        names.append(word.strip(".'’"))
-    return names
 
 
 def render(text: str, spans: dict[str, tuple[int, int]]) -> str:
@@ -129,25 +109,21 @@ def propose_block(marked: str, lines: list[tuple[int, str]], lower: set[str]):
             last = names[-1]
             # A longer capitalised run ending with the same name elsewhere in the text.
             best = None
-            for m in re.finditer(
-                r"((?:[A-Z][\w'’.-]*\s+){1,4})" + re.escape(last) + r"\b", text
-            ):
+            for m in re.finditer(r"((?:[A-Z][\w'’.-]*\s+){1,4})" + re.escape(last) + r"\b", text):
                 start, end = m.start(), m.end()
-                while start < end and text[start : start + 4] in ("The ", "A ") :
+                while start < end and text[start : start + 4] in ("The ", "A "):
                     start += len(text[start:].split(" ", 1)[0]) + 1
                 if start >= spans[tag][0] and end <= spans[tag][1]:
                     continue
                 if any(s == start and e == end for s, e in spans.values()):
                     continue
                 run = text[start:end]
-                if len(run) <= len(s_text) or run.split()[0].lower() in lower and len(run.split()) == 2 and run.split()[0] in ("The",):
+                if len(run) <= len(s_text):
                     continue
                 if not set(names) <= set(name_tokens(run, lower)):
                     continue
                 # Overlapping an existing tag partially would break nesting.
-                if any(
-                    (s < start < e < end) or (start < s < end < e) for s, e in spans.values()
-                ):
+                if any((s < start < e < end) or (start < s < end < e) for s, e in spans.values()):
                     continue
                 best = (start, end)
                 break

@@ -1,6 +1,6 @@
 """Prints each document's sources with their speaker links, for reviewing the annotation.
 
-    python scripts/show_speakers.py data/annotations/source/politics.txt [--only-links]
+python scripts/show_speakers.py data/annotations/source/politics.txt [--only-links]
 """
 
 from __future__ import annotations
@@ -22,8 +22,10 @@ def main(argv: list[str]) -> int:
                 src, spk = st["source"], st["speaker"]
                 if only_links and spk == src:
                     continue
-                target = "NEVER NAMED" if spk is None else (
-                    "(itself)" if spk == src else f"{spk['text']!r} @{spk['start']}"
+                target = (
+                    "NEVER NAMED"
+                    if spk is None
+                    else ("(itself)" if spk == src else f"{spk['text']!r} @{spk['start']}")
                 )
                 rows.append(f"   {src['text']!r} @{src['start']} -> {target}")
             if rows:

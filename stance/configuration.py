@@ -7,9 +7,9 @@ from typing import Any
 from transformers import PretrainedConfig
 
 # The tag sets live with the output types so the torch-free ONNX path can use them too.
-from stance.types import CUE_TAGS, LABELS, ROLE_TAGS
+from stance.types import CUE_TAGS, LABELS, MENTION_TAGS, ROLE_TAGS
 
-__all__ = ["CUE_TAGS", "LABELS", "ROLE_TAGS", "StanceConfig"]
+__all__ = ["CUE_TAGS", "LABELS", "MENTION_TAGS", "ROLE_TAGS", "StanceConfig"]
 
 
 class StanceConfig(PretrainedConfig):
@@ -30,6 +30,9 @@ class StanceConfig(PretrainedConfig):
         role_ffn_dim: Feed-forward width of those layers.
         dropout: Dropout in the heads.
         labels: The stance labels, in output order.
+        speaker_head: Whether the model has the speaker-mention tagger and mention-ranking head
+            (models saved before speaker resolution have not).
+        speaker_dim: Width of the mention-ranking head.
 
     Example:
         >>> config = StanceConfig(encoder_config={"model_type": "bert", "hidden_size": 32})
@@ -51,6 +54,8 @@ class StanceConfig(PretrainedConfig):
         role_ffn_dim: int = 512,
         dropout: float = 0.1,
         labels: list[str] | None = None,
+        speaker_head: bool = False,
+        speaker_dim: int = 128,
         **kwargs: Any,
     ):
         self.encoder_config = dict(encoder_config or {})
@@ -63,6 +68,8 @@ class StanceConfig(PretrainedConfig):
         self.role_ffn_dim = role_ffn_dim
         self.dropout = dropout
         self.labels = list(labels or LABELS)
+        self.speaker_head = speaker_head
+        self.speaker_dim = speaker_dim
         super().__init__(**kwargs)
 
     @property

@@ -11,19 +11,22 @@ This module imports neither torch nor transformers.
 from __future__ import annotations
 
 import copy
+import dataclasses
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
 
 import numpy as np
 
-from stance.types import CUE_TAGS, ROLE_TAGS, Span, Statement
-from stance.windows import Window, make_windows
+from stance.speakers import DocumentSpeakers
+from stance.types import CUE_TAGS, MENTION_TAGS, ROLE_TAGS, Span, Statement
+from stance.windows import Window, char_to_tokens, make_windows
 
 _O = 0
 _B_CUE, _I_CUE = CUE_TAGS.index("B-CUE"), CUE_TAGS.index("I-CUE")
 _B_SRC, _I_SRC = ROLE_TAGS.index("B-SRC"), ROLE_TAGS.index("I-SRC")
 _B_CON, _I_CON = ROLE_TAGS.index("B-CON"), ROLE_TAGS.index("I-CON")
+_B_MEN, _I_MEN = MENTION_TAGS.index("B-MEN"), MENTION_TAGS.index("I-MEN")
 
 #: Stray I-CON runs shorter than this are dropped (chosen on validation: content token-overlap F1
 #: 0.752 keeping all, 0.869 dropping runs under 4 tokens, 0.786 dropping every stray run).
@@ -44,11 +47,14 @@ _EDGE_PUNCTUATION = " \t\n,;:.\"'“”‘’«»„"
 
 
 class Backend(Protocol):
-    """The three forward passes a backend provides; inputs and outputs are numpy arrays.
+    """The forward passes a backend provides; inputs and outputs are numpy arrays.
 
     ``states`` and ``pair_states`` are opaque to the decoder (a backend may keep them as its own
-    tensors); every probability array is float32 numpy.
+    tensors); every probability array is float32 numpy. Backends of models with a speaker head
+    set ``has_speakers`` and provide ``tag_mentions``, ``pool`` and ``score_speakers`` too.
     """
+
+    has_speakers: bool
 
     def encode(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[Any, np.ndarray]:
         """Encoder states and cue-tag probabilities [B, T, len(CUE_TAGS)]."""
@@ -72,6 +78,20 @@ class Backend(Protocol):
         item_content_mask: np.ndarray,
     ) -> np.ndarray:
         """Stance probabilities [Q, labels] of Q (pair, content) items."""
+        ...
+
+    def tag_mentions(self, states: Any) -> np.ndarray:
+        """Speaker-mention tag probabilities [B, T, len(MENTION_TAGS)]."""
+        ...
+
+    def pool(self, states: Any, rows: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        """Mean encoder state [N, H] of window ``rows[i]`` over the tokens of ``masks[i]``."""
+        ...
+
+    def score_speakers(
+        self, anchors: np.ndarray, candidates: np.ndarray, buckets: np.ndarray
+    ) -> np.ndarray:
+        """Mention-ranking logits [A, K + 1] (column 0: never named)."""
         ...
 
 
@@ -304,11 +324,70 @@ class Predictor:
     ) -> list[list[Statement]]:
         """Statements for ``texts`` from one batch of their windows, grouped per text index."""
         found: list[list[Statement]] = [[] for _ in texts]
-        self._predict_batch(texts, windows, found)
-        return found
+        speakers = self._speaker_state(texts)
+        self._predict_batch(texts, windows, found, speakers)
+        return self._with_speakers(texts, found, speakers)
+
+    def _speaker_state(self, texts: Sequence[str]) -> list[DocumentSpeakers] | None:
+        if not getattr(self.backend, "has_speakers", False):
+            return None
+        return [DocumentSpeakers() for _ in texts]
+
+    def _with_speakers(
+        self,
+        texts: Sequence[str],
+        found: list[list[Statement]],
+        speakers: list[DocumentSpeakers] | None,
+    ) -> list[list[Statement]]:
+        """``found`` with each statement's speaker filled in (when the model resolves them)."""
+        if speakers is None:
+            return found
+        result = []
+        for text, statements, doc in zip(texts, found, speakers, strict=True):
+            resolved = doc.resolve(text, self.backend)  # type: ignore[arg-type]
+            result.append(
+                [
+                    st
+                    if st.source is None
+                    else dataclasses.replace(
+                        st, speaker=resolved.get((st.source.start, st.source.end))
+                    )
+                    for st in statements
+                ]
+            )
+        return result
+
+    def _collect_mentions(
+        self,
+        texts: Sequence[str],
+        windows: Sequence[Window],
+        states: Any,
+        inner: np.ndarray,
+        speakers: list[DocumentSpeakers],
+    ) -> None:
+        """Tags the speaker mentions of a batch and records their pooled states per document."""
+        probs = self.backend.tag_mentions(states)
+        tags = np.where(inner, probs.argmax(-1), _O)
+        rows, starts, ends = bio_spans_2d(tags, _B_MEN, _I_MEN)
+        core_start = np.array([w.core_start for w in windows], dtype=np.int64)
+        core_end = np.array([w.core_end for w in windows], dtype=np.int64)
+        own = (starts >= core_start[rows]) & (starts < core_end[rows])
+        rows, starts, ends = rows[own], starts[own], ends[own]
+        if not len(rows):
+            return
+        vectors = self.backend.pool(states, rows, _ranges_mask(starts, ends, tags.shape[1]))
+        for row, start, end, vector in zip(rows.tolist(), starts, ends, vectors, strict=True):
+            window = windows[row]
+            span = char_span(texts[window.doc_index], window, start, end)
+            if span is not None:
+                speakers[window.doc_index].add_mention(span, vector)
 
     def _predict_batch(
-        self, texts: Sequence[str], windows: Sequence[Window], found: list[list[Statement]]
+        self,
+        texts: Sequence[str],
+        windows: Sequence[Window],
+        found: list[list[Statement]],
+        speakers: list[DocumentSpeakers] | None = None,
     ) -> None:
         if not windows:
             return
@@ -319,6 +398,8 @@ class Predictor:
         inner[:, 0] = False
         inner[np.arange(len(windows)), lengths - 1] = False
         states, cue_probs = self.backend.encode(ids, attention)
+        if speakers is not None:
+            self._collect_mentions(texts, windows, states, inner, speakers)
         cue_tags = np.where(inner, cue_probs.argmax(-1), _O)
         rows, starts, ends = bio_spans_2d(cue_tags, _B_CUE, _I_CUE)
         core_start = np.array([w.core_start for w in windows], dtype=np.int64)
@@ -330,7 +411,7 @@ class Predictor:
             chunk = slice(begin, begin + MAX_PAIRS_PER_PASS)
             self._read_pairs(
                 texts, windows, states, attention, inner, rows[chunk], starts[chunk], ends[chunk],
-                found,
+                found, speakers,
             )  # fmt: skip
 
     def _read_pairs(
@@ -344,6 +425,7 @@ class Predictor:
         cue_starts: np.ndarray,
         cue_ends: np.ndarray,
         found: list[list[Statement]],
+        speakers: list[DocumentSpeakers] | None = None,
     ) -> None:
         """Decodes the source, contents and stance of each (window, cue) pair into ``found``."""
         n_pairs, width = len(pair_window), attention.shape[1]
@@ -380,6 +462,21 @@ class Predictor:
             span_of(p, s_starts[b], s_ends[b]) if b >= 0 else None
             for p, b in enumerate(best_source.tolist())
         ]
+        if speakers is not None:
+            with_source = np.array(
+                [p for p, b in enumerate(best_source.tolist()) if b >= 0 and sources[p]],
+                dtype=np.int64,
+            )
+            if len(with_source):
+                chosen = best_source[with_source]
+                vectors = self.backend.pool(
+                    states,
+                    pair_window[with_source],
+                    _ranges_mask(s_starts[chosen], s_ends[chosen], width),
+                )
+                for p, vector in zip(with_source.tolist(), vectors, strict=True):
+                    doc_index = windows[pair_window[p]].doc_index
+                    speakers[doc_index].add_source(sources[p], vector)  # type: ignore[arg-type]
         items: list[tuple[int, Span]] = []
         keep: list[int] = []
         for q, (p, start, end) in enumerate(zip(c_rows.tolist(), c_starts, c_ends, strict=True)):
@@ -429,6 +526,51 @@ class Predictor:
         if self.max_token_budget:
             budget = min(budget, self.max_token_budget)
         results: list[list[Statement]] = [[] for _ in texts]
+        speakers = self._speaker_state(texts)
         for batch in pack_windows([len(w) for w in windows], budget):
-            self._predict_batch(texts, [windows[i] for i in batch], results)
+            self._predict_batch(texts, [windows[i] for i in batch], results, speakers)
+        results = self._with_speakers(texts, results, speakers)
         return [finalize(statements) for statements in results]
+
+    def resolve_sources(
+        self, texts: Sequence[str], sources: Sequence[Sequence[Span]]
+    ) -> list[dict[tuple[int, int], Any]]:
+        """The speaker of given source spans (e.g. gold ones), for evaluating resolution alone.
+
+        Args:
+            texts: The texts.
+            sources: For each text, the source spans to resolve.
+
+        Returns:
+            For each text, ``{(start, end): Speaker | None}`` per source span.
+
+        Raises:
+            ValueError: if the model has no speaker head.
+        """
+        speakers = self._speaker_state(texts)
+        if speakers is None:
+            raise ValueError("this model has no speaker head: train one with speaker links")
+        windows = self.windows(texts)
+        for batch in pack_windows([len(w) for w in windows], self.token_budget):
+            chosen = [windows[i] for i in batch]
+            ids, attention = pad_batch(chosen, self.tokenizer.pad_token_id)
+            inner = attention.astype(bool)
+            inner[:, 0] = False
+            inner[np.arange(len(chosen)), attention.sum(axis=1) - 1] = False
+            states, _ = self.backend.encode(ids, attention)
+            self._collect_mentions(texts, chosen, states, inner, speakers)
+            rows, masks, spans = [], [], []
+            for row, window in enumerate(chosen):
+                for span in sources[window.doc_index]:
+                    tokens = char_to_tokens(window.offsets, span.start, span.end)
+                    # Pooled in the window whose core holds the span's first token (once).
+                    if tokens and window.core_start <= tokens[0] < window.core_end:
+                        rows.append(row)
+                        masks.append(_ranges_mask(np.array([tokens[0]]), np.array([tokens[1]]),
+                                                  attention.shape[1])[0])  # fmt: skip
+                        spans.append((window.doc_index, span))
+            if rows:
+                vectors = self.backend.pool(states, np.array(rows), np.stack(masks))
+                for (doc_index, span), vector in zip(spans, vectors, strict=True):
+                    speakers[doc_index].add_source(span, vector)
+        return [doc.resolve(text, self.backend) for text, doc in zip(texts, speakers, strict=True)]  # type: ignore[arg-type]

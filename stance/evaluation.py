@@ -703,3 +703,100 @@ def confusion_matrix_png(
     path = Path(path)
     figure.savefig(path, format="png")
     return path
+
+
+def speaker_resolution_scores(
+    gold_docs: Sequence[Document],
+    predicted: Sequence[Mapping[tuple[int, int], Any]],
+    common: frozenset[str],
+) -> dict[str, dict[str, float | int]]:
+    """Resolution accuracy on the gold sources that need resolving, overall and per type.
+
+    A source needs resolving when its gold speaker is not the source itself (pronouns,
+    descriptions, surnames, and sources whose speaker is never named). A prediction is
+    *correct* when it names the same speaker: it overlaps (character share >= 0.5) the gold
+    canonical mention or any other gold mention of that speaker, or both are ``None``; it is
+    *canonical* when it overlaps the canonical mention itself.
+
+    Args:
+        gold_docs: Corpus documents whose statements carry ``speaker``.
+        predicted: Per document, ``{(start, end) of a source: predicted speaker}``, where a
+            speaker is a ``Span``-like object, a ``(start, end)`` pair or ``None``.
+        common: :func:`stance.speakers.lowercase_vocabulary` of the corpus (to type sources).
+
+    Returns:
+        ``{"all" | "pronoun" | "name" | "description" | "never_named": {"n", "accuracy",
+        "canonical_accuracy"}}``.
+
+    Example:
+        >>> text = "Lena Marsh said the port was shut. She said it would reopen."
+        >>> marsh = {"start": 0, "end": 10, "text": "Lena Marsh"}
+        >>> doc = {"text": text, "statements": [
+        ...     {"source": marsh, "speaker": marsh},
+        ...     {"source": {"start": 35, "end": 38, "text": "She"}, "speaker": marsh}]}
+        >>> speaker_resolution_scores([doc], [{(35, 38): (0, 10)}], frozenset())["pronoun"]
+        {'n': 1, 'accuracy': 1.0, 'canonical_accuracy': 1.0}
+    """
+    from stance.speakers import SOURCE_TYPES, overlap_share, source_type
+
+    counts: dict[str, list[int]] = {t: [0, 0, 0] for t in ("all", *SOURCE_TYPES, "never_named")}
+    for doc, found in zip(gold_docs, predicted, strict=True):
+        clusters: dict[tuple[int, int], set[tuple[int, int]]] = {}
+        gold: dict[tuple[int, int], tuple[int, int] | None] = {}
+        for st in doc["statements"]:
+            if st["source"] is None:
+                continue
+            source = (st["source"]["start"], st["source"]["end"])
+            speaker = st.get("speaker")
+            key = None if speaker is None else (speaker["start"], speaker["end"])
+            gold[source] = key
+            if key is not None:
+                clusters.setdefault(key, {key}).add(source)
+        for source, key in gold.items():
+            if key == source:
+                continue
+            value = found.get(source)
+            pred = None if value is None else _pair(value)
+            if key is None:
+                correct = canonical = pred is None
+            else:
+                correct = pred is not None and any(
+                    overlap_share(pred, m) >= 0.5 for m in clusters[key]
+                )
+                canonical = pred is not None and overlap_share(pred, key) >= 0.5
+            kind = source_type(doc["text"][source[0] : source[1]], common)
+            for group in ("all", kind) + (("never_named",) if key is None else ()):
+                counts[group][0] += 1
+                counts[group][1] += int(correct)
+                counts[group][2] += int(canonical)
+    return {
+        group: {
+            "n": n,
+            "accuracy": round(ok / n, 4) if n else 0.0,
+            "canonical_accuracy": round(canon / n, 4) if n else 0.0,
+        }
+        for group, (n, ok, canon) in counts.items()
+    }
+
+
+def _pair(value: Any) -> tuple[int, int]:
+    if isinstance(value, tuple):
+        return value
+    return (value.start, value.end)
+
+
+def nearest_name_baseline(
+    gold_docs: Sequence[Document], common: frozenset[str]
+) -> list[dict[tuple[int, int], tuple[int, int] | None]]:
+    """The nearest-name baseline's speaker for every gold source that needs resolving."""
+    from stance.speakers import nearest_named_source
+
+    results = []
+    for doc in gold_docs:
+        to_resolve = [
+            (st["source"]["start"], st["source"]["end"])
+            for st in doc["statements"]
+            if st["source"] is not None and st.get("speaker") != st["source"]
+        ]
+        results.append(nearest_named_source(doc["statements"], to_resolve, doc["text"], common))
+    return results

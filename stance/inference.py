@@ -18,7 +18,7 @@ from stance.decoding import (
     finalize,
 )
 from stance.decoding import Predictor as _SharedPredictor
-from stance.modeling import StanceModel
+from stance.modeling import StanceModel, pool_spans
 
 __all__ = [
     "CONTENT_MIN_CONFIDENCE",
@@ -44,6 +44,7 @@ class TorchBackend:
     def __init__(self, model: StanceModel, device: str | torch.device = "cpu"):
         self.model = model.eval().to(device)
         self.device = torch.device(device)
+        self.has_speakers = bool(getattr(model.config, "speaker_head", False))
 
     def _tensor(self, array: np.ndarray) -> torch.Tensor:
         return torch.from_numpy(np.ascontiguousarray(array)).to(self.device)
@@ -83,6 +84,27 @@ class TorchBackend:
             states, cue_mask, self._tensor(item_pair), self._tensor(item_content_mask)
         )
         return _probs(logits)
+
+    @torch.inference_mode()
+    def tag_mentions(self, states: Any) -> np.ndarray:
+        """Speaker-mention tag probabilities."""
+        return _probs(self.model.mention_classifier(states[0]))
+
+    @torch.inference_mode()
+    def pool(self, states: Any, rows: np.ndarray, masks: np.ndarray) -> np.ndarray:
+        """Mean encoder states of token ranges."""
+        pooled = pool_spans(states[0], self._tensor(rows), self._tensor(masks))
+        return pooled.float().cpu().numpy()
+
+    @torch.inference_mode()
+    def score_speakers(
+        self, anchors: np.ndarray, candidates: np.ndarray, buckets: np.ndarray
+    ) -> np.ndarray:
+        """Mention-ranking logits (column 0: never named)."""
+        logits = self.model.score_speakers(
+            self._tensor(anchors), self._tensor(candidates), self._tensor(buckets)
+        )
+        return logits.float().cpu().numpy()
 
 
 class Predictor(_SharedPredictor):

@@ -7,7 +7,10 @@ One shared encoder pass per text window feeds three light heads:
    embedding go through a small transformer layer that tags *that cue's* source and content
    spans (BIO), so several statements per sentence, several contents under one cue and nested
    attributions come out without linking heuristics;
-3. a **stance classifier** over each (cue, content) pair, pooled from the cue-conditioned states.
+3. a **stance classifier** over each (cue, content) pair, pooled from the cue-conditioned states;
+4. optionally (``config.speaker_head``), a **speaker-mention tagger** (BIO over the canonical
+   mentions of speakers) and a **mention-ranking head** that links a source ("he", "the
+   minister") to one of the document's mentions or to "never named" (:mod:`stance.speakers`).
 """
 
 from __future__ import annotations
@@ -25,8 +28,9 @@ from torch import nn
 from transformers import AutoConfig, AutoModel, BertConfig, PreTrainedModel
 
 from stance.base_encoder import verified_weights
-from stance.configuration import CUE_TAGS, ROLE_TAGS, StanceConfig
+from stance.configuration import CUE_TAGS, MENTION_TAGS, ROLE_TAGS, StanceConfig
 from stance.errors import ModelFilesError
+from stance.speakers import DISTANCE_BUCKETS
 
 WEIGHTS_NAME = "model.safetensors"
 __all__ = ["ModelFilesError", "StanceModel", "StanceOutput", "load_folder"]
@@ -41,6 +45,8 @@ class StanceOutput:
     role_logits: torch.Tensor | None
     stance_logits: torch.Tensor | None
     losses: dict[str, float]
+    mention_logits: torch.Tensor | None = None
+    speaker_logits: torch.Tensor | None = None
 
 
 MAX_CUE_DISTANCE = 48
@@ -64,6 +70,20 @@ def _span_mean(states: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
     """Mean of ``states[i]`` over the tokens where ``masks[i]`` is 1 ([N, T, H], [N, T])."""
     weights = masks.to(states.dtype)
     summed = torch.einsum("nt,nth->nh", weights, states)
+    return summed / weights.sum(dim=1, keepdim=True).clamp(min=1.0)
+
+
+def pool_spans(states: torch.Tensor, rows: torch.Tensor, masks: torch.Tensor) -> torch.Tensor:
+    """Mean of ``states[rows[i]]`` over the tokens where ``masks[i]`` is 1 → [N, H].
+
+    One [N, B * T] weight matrix times the flattened states, instead of gathering an
+    [N, T, H] copy of the states per span (spans are many, windows few).
+    """
+    batch, length, hidden = states.shape
+    weights = torch.zeros(len(rows), batch, length, dtype=states.dtype, device=states.device)
+    weights[torch.arange(len(rows), device=states.device), rows] = masks.to(states.dtype)
+    weights = weights.reshape(len(rows), batch * length)
+    summed = weights @ states.reshape(batch * length, hidden)
     return summed / weights.sum(dim=1, keepdim=True).clamp(min=1.0)
 
 
@@ -120,6 +140,17 @@ class StanceModel(PreTrainedModel):
             nn.Dropout(config.dropout),
             nn.Linear(hidden, len(config.labels)),
         )
+        if config.speaker_head:
+            width = config.speaker_dim
+            self.mention_classifier = nn.Linear(hidden, len(MENTION_TAGS))
+            self.speaker_anchor = nn.Linear(hidden, width)
+            self.speaker_candidate = nn.Linear(hidden, width)
+            self.speaker_product = nn.Linear(hidden, width)
+            self.speaker_distance = nn.Embedding(DISTANCE_BUCKETS, width)
+            self.speaker_out = nn.Sequential(nn.GELU(), nn.Linear(width, 1))
+            self.speaker_null = nn.Sequential(
+                nn.Linear(hidden, width), nn.GELU(), nn.Linear(width, 1)
+            )
         self.post_init()
         # Encoder states have a scale of about 0.4: a 0.02-scale distance embedding would be
         # drowned out for hundreds of steps, so it starts at a comparable scale.
@@ -179,6 +210,44 @@ class StanceModel(PreTrainedModel):
         cue = _span_mean(states, pair_cue_mask[item_pair])
         return self.stance_classifier(self.dropout(torch.cat([content, cue], dim=-1)))
 
+    def score_speakers(
+        self, anchors: torch.Tensor, candidates: torch.Tensor, buckets: torch.Tensor
+    ) -> torch.Tensor:
+        """Mention-ranking logits [A, K + 1]: column 0 "never named", then each candidate.
+
+        Args:
+            anchors: [A, H] pooled encoder states of the sources to resolve.
+            candidates: [K, H] pooled encoder states of candidate mentions.
+            buckets: [A, K] bucketed signed distances (:func:`stance.speakers.distance_buckets`).
+        """
+        pair = (
+            self.speaker_anchor(anchors)[:, None, :]
+            + self.speaker_candidate(candidates)[None, :, :]
+            + self.speaker_product(anchors[:, None, :] * candidates[None, :, :])
+            + self.speaker_distance(buckets)
+        )
+        scores = self.speaker_out(self.dropout(pair)).squeeze(-1)
+        return torch.cat([self.speaker_null(anchors), scores], dim=1)
+
+    def _speaker_loss(
+        self,
+        states: torch.Tensor,
+        anchor_window: torch.Tensor,
+        anchor_mask: torch.Tensor,
+        candidate_window: torch.Tensor,
+        candidate_mask: torch.Tensor,
+        speaker_valid: torch.Tensor,
+        speaker_buckets: torch.Tensor,
+        speaker_target: torch.Tensor,
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        anchors = pool_spans(states, anchor_window, anchor_mask)
+        candidates = pool_spans(states, candidate_window, candidate_mask)
+        logits = self.score_speakers(anchors, candidates, speaker_buckets)
+        # Each source ranks only its own window's mentions (and "never named").
+        valid = torch.cat([torch.ones_like(speaker_valid[:, :1]), speaker_valid], dim=1)
+        logits = logits.masked_fill(~valid.bool(), -1e4)
+        return nn.functional.cross_entropy(logits, speaker_target), logits
+
     def forward(
         self,
         input_ids: torch.Tensor,
@@ -190,6 +259,14 @@ class StanceModel(PreTrainedModel):
         item_pair: torch.Tensor | None = None,
         item_content_mask: torch.Tensor | None = None,
         item_label: torch.Tensor | None = None,
+        mention_tags: torch.Tensor | None = None,
+        anchor_window: torch.Tensor | None = None,
+        anchor_mask: torch.Tensor | None = None,
+        candidate_window: torch.Tensor | None = None,
+        candidate_mask: torch.Tensor | None = None,
+        speaker_valid: torch.Tensor | None = None,
+        speaker_buckets: torch.Tensor | None = None,
+        speaker_target: torch.Tensor | None = None,
     ) -> StanceOutput:
         """Training/evaluation pass with gold cues (teacher forcing for the role and stance heads).
 
@@ -213,6 +290,18 @@ class StanceModel(PreTrainedModel):
                 )
                 if item_label is not None:
                     losses["stance"] = ce(stance_logits, item_label)
+        mention_logits = speaker_logits = None
+        if self.config.speaker_head:
+            mention_logits = self.mention_classifier(self.dropout(states))
+            if mention_tags is not None:
+                losses["mention"] = ce(
+                    mention_logits.reshape(-1, len(MENTION_TAGS)), mention_tags.reshape(-1)
+                )
+            if speaker_target is not None and len(speaker_target) > 0:
+                losses["speaker"], speaker_logits = self._speaker_loss(
+                    states, anchor_window, anchor_mask, candidate_window, candidate_mask,  # type: ignore[arg-type]
+                    speaker_valid, speaker_buckets, speaker_target,  # type: ignore[arg-type]
+                )  # fmt: skip
         loss = sum(losses.values()) if losses else None
         return StanceOutput(
             loss=loss,  # type: ignore[arg-type]
@@ -220,6 +309,8 @@ class StanceModel(PreTrainedModel):
             role_logits=role_logits,
             stance_logits=stance_logits,
             losses={k: float(v.detach()) for k, v in losses.items()},
+            mention_logits=mention_logits,
+            speaker_logits=speaker_logits,
         )
 
     # ----------------------------------------------------------------- base weights & saving

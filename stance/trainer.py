@@ -15,7 +15,7 @@ import random
 import sys
 import time
 from collections.abc import Sequence
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -90,6 +90,14 @@ class TrainingArguments:
             "batch order shuffled), so little time is spent on padding"
         },
     )
+    speaker_head: bool | None = field(
+        default=None,
+        metadata={
+            "help": "train the speaker-mention tagger and mention-ranking head (null: when the "
+            "corpus has speaker links)"
+        },
+    )
+    speaker_dim: int = field(default=128, metadata={"help": "mention-ranking head width"})
     show_progress: bool = field(default=True, metadata={"help": "show progress bars"})
 
     @classmethod
@@ -191,6 +199,15 @@ def pack_into_windows(
                 }
                 for part in ("source", "cue", "content")
             }
+            speaker = st.get("speaker")
+            if speaker is not None:
+                moved["speaker"] = {
+                    **speaker,
+                    "start": speaker["start"] + shift,
+                    "end": speaker["end"] + shift,
+                }
+            elif "speaker" in st:
+                moved["speaker"] = None
             current["statements"].append({**moved, "label": st["label"]})
         used += size
     return packed
@@ -232,6 +249,11 @@ def package_versions() -> dict[str, str]:
     return versions
 
 
+def has_speaker_links(docs: list[dict[str, Any]]) -> bool:
+    """Whether a corpus records speakers (corpora before speaker resolution do not)."""
+    return any("speaker" in st for d in docs for st in d["statements"])
+
+
 def build_model(args: TrainingArguments) -> tuple[Any, Any]:
     """A fresh model with base-encoder weights, and the base tokenizer."""
     from stance.configuration import StanceConfig
@@ -254,6 +276,8 @@ def build_model(args: TrainingArguments) -> tuple[Any, Any]:
         role_ffn_dim=args.role_ffn_dim,
         dropout=args.dropout,
         labels=list(LABELS),
+        speaker_head=bool(args.speaker_head),
+        speaker_dim=args.speaker_dim,
     )
     model = StanceModel(config)
     model.load_base_encoder()
@@ -320,11 +344,40 @@ def evaluate_model(
         for part in ("source", "cue", "content")
         for mode in ("exact", "overlap")
     }
-    return {
+    scores = {
         "stance": stance,
         "statements": extraction["statement"],
         "spans": spans,
         "predictions": pred_docs,
+    }
+    if getattr(config, "speaker_head", False) and has_speaker_links(docs):
+        scores["speakers"] = speaker_resolution(predictor, docs)
+    return scores
+
+
+def speaker_resolution(predictor: Any, docs: list[dict[str, Any]]) -> dict[str, Any]:
+    """Resolution accuracy of the model and of the nearest-name baseline, given gold sources."""
+    from stance.evaluation import nearest_name_baseline, speaker_resolution_scores
+    from stance.speakers import lowercase_vocabulary
+    from stance.types import Span
+
+    common = lowercase_vocabulary(d["text"] for d in docs)
+    sources = [
+        sorted(
+            {
+                Span.from_offsets(d["text"], st["source"]["start"], st["source"]["end"])
+                for st in d["statements"]
+                if st["source"] is not None
+            }
+        )
+        for d in docs
+    ]
+    resolved = predictor.resolve_sources([d["text"] for d in docs], sources)
+    return {
+        "model": speaker_resolution_scores(docs, resolved, common),
+        "nearest_name_baseline": speaker_resolution_scores(
+            docs, nearest_name_baseline(docs, common), common
+        ),
     }
 
 
@@ -354,6 +407,8 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     if not train_docs or not val_docs:
         raise ValueError(f"{corpus_path} needs documents in both train and validation splits")
 
+    if args.speaker_head is None:
+        args = replace(args, speaker_head=has_speaker_links(train_docs))
     set_seed(args.seed)  # before the model is built, so head initialisation is reproducible
     model, tokenizer = build_model(args)
     config = model.config
@@ -417,6 +472,10 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
                 "validation_stance_macro_f1": scores["stance"]["macro_f1"],
                 "validation_statement_f1": scores["statements"]["f1"],
                 "validation_content_overlap_f1": scores["spans"]["content_overlap"]["f1"],
+                "validation_speaker_accuracy": scores.get("speakers", {})
+                .get("model", {})
+                .get("all", {})
+                .get("accuracy"),
                 "selection_score": score,
             }
         )

@@ -11,6 +11,8 @@ LABELS: tuple[str, ...] = ("denial", "speculation", "hedge", "assertion")
 CUE_TAGS: tuple[str, ...] = ("O", "B-CUE", "I-CUE")
 #: Tags of the cue-conditioned role tagger (BIO over that cue's source and content spans).
 ROLE_TAGS: tuple[str, ...] = ("O", "B-SRC", "I-SRC", "B-CON", "I-CON")
+#: Tags of the speaker-mention tagger (BIO over the canonical mentions of speakers).
+MENTION_TAGS: tuple[str, ...] = ("O", "B-MEN", "I-MEN")
 
 
 @dataclass(frozen=True, order=True)
@@ -43,6 +45,52 @@ class Span:
         return {"text": self.text, "start": self.start, "end": self.end}
 
 
+@dataclass(frozen=True, order=True)
+class Speaker(Span):
+    """Who is speaking: the canonical mention of a statement's speaker, and a display name.
+
+    The canonical mention is the text's most informative mention of the speaker (normally the
+    fullest name with its title), so statements whose sources read "he", "the minister" or
+    "Renvall" all carry the same speaker.
+
+    Attributes:
+        start: Offset of the mention's first character.
+        end: Offset after its last character.
+        text: ``input[start:end]``.
+        name: The mention as a display name: whitespace collapsed, a leading article dropped.
+
+    Example:
+        >>> text = "The Finance Ministry said the audit was complete. It declined to comment."
+        >>> Speaker.from_offsets(text, 0, 20).to_dict()
+        {'text': 'The Finance Ministry', 'start': 0, 'end': 20, 'name': 'Finance Ministry'}
+    """
+
+    name: str = field(default="", compare=False)
+
+    @classmethod
+    def from_offsets(cls, text: str, start: int, end: int) -> Speaker:
+        """The speaker whose canonical mention is ``text[start:end]``."""
+        mention = text[start:end]
+        return cls(start=start, end=end, text=mention, name=display_name(mention))
+
+    def to_dict(self) -> dict[str, Any]:
+        """Returns a JSON-ready dictionary."""
+        return {**super().to_dict(), "name": self.name}
+
+
+def display_name(mention: str) -> str:
+    """A mention as a display name: one line, no leading article ("the", "a", "an").
+
+    Example:
+        >>> display_name("the  opposition\nSocial Alliance")
+        'opposition Social Alliance'
+    """
+    words = mention.split()
+    if len(words) > 1 and words[0].lower() in ("the", "a", "an"):
+        words = words[1:]
+    return " ".join(words)
+
+
 @dataclass(frozen=True)
 class Statement:
     """One attributed statement: who (source) says what (content), how (cue), and how sure.
@@ -54,6 +102,9 @@ class Statement:
         label: The source's epistemic stance: denial, speculation, hedge or assertion.
         score: The probability of ``label``.
         scores: The probability of every label.
+        speaker: Who is speaking (the source's canonical mention in the text), or ``None``
+            when the statement has no source or its speaker is never named ("a person familiar
+            with the matter"). Always ``None`` for models without a speaker head.
 
     Example:
         >>> text = "The port is closed, Lena Marsh said."
@@ -75,6 +126,7 @@ class Statement:
     label: str
     score: float
     scores: dict[str, float] = field(hash=False, compare=False)
+    speaker: Speaker | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Returns a JSON-ready dictionary."""
@@ -85,6 +137,7 @@ class Statement:
             "label": self.label,
             "score": round(float(self.score), 6),
             "scores": {k: round(float(v), 6) for k, v in self.scores.items()},
+            "speaker": self.speaker.to_dict() if self.speaker is not None else None,
         }
 
     def sort_key(self) -> tuple[int, int, int, int]:

@@ -14,11 +14,13 @@ from typing import Any
 
 import numpy as np
 
-from stance.types import CUE_TAGS, ROLE_TAGS
+from stance.speakers import distance_buckets
+from stance.types import CUE_TAGS, MENTION_TAGS, ROLE_TAGS
 
 IGNORE = -100
 _CUE = {tag: i for i, tag in enumerate(CUE_TAGS)}
 _ROLE = {tag: i for i, tag in enumerate(ROLE_TAGS)}
+_MENTION = {tag: i for i, tag in enumerate(MENTION_TAGS)}
 
 
 @dataclass
@@ -32,6 +34,8 @@ class Window:
     core_end: int  # window position where it ends (exclusive)
     cue_tags: np.ndarray | None = None
     pairs: list[dict[str, Any]] = field(default_factory=list)
+    mention_tags: np.ndarray | None = None
+    speaker_items: list[dict[str, Any]] = field(default_factory=list)
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -152,7 +156,64 @@ def label_windows(
                 items.append({"content": content_range, "label": label_index[st["label"]]})
             window.pairs.append({"cue": cue_range, "role_tags": role, "items": items})
         window.cue_tags = cue_tags
+        if any("speaker" in st for st in doc["statements"]):
+            _label_speakers(window, doc["statements"])
     return windows
+
+
+def _key(span: dict[str, Any]) -> tuple[int, int]:
+    return (span["start"], span["end"])
+
+
+def _label_speakers(window: Window, statements: Sequence[dict[str, Any]]) -> None:
+    """Mention tags and mention-ranking items of one window (corpora with speaker links).
+
+    Every canonical mention inside the window is tagged; a mention cut by the window edge is
+    left out of the loss. Each source whose speaker is not the source itself becomes a ranking
+    item over the window's mentions, if its canonical mention (or "never named") is there.
+    """
+    n = len(window)
+    tags = np.full(n, _MENTION["O"], dtype=np.int64)
+    tags[0] = tags[-1] = IGNORE
+    mentions: dict[tuple[int, int], tuple[int, int]] = {}
+    for key in sorted({_key(st["speaker"]) for st in statements if st.get("speaker")}):
+        inside = _contained(window.offsets, {"start": key[0], "end": key[1]})
+        if inside is not None:
+            _bio(tags, *inside, _MENTION["B-MEN"], _MENTION["I-MEN"])
+            mentions[key] = inside
+        else:
+            cut = char_to_tokens(window.offsets, *key)
+            if cut is not None:
+                tags[cut[0] : cut[1]] = IGNORE
+    window.mention_tags = tags
+    speaker_of = {
+        _key(st["source"]): None if st.get("speaker") is None else _key(st["speaker"])
+        for st in statements
+        if st["source"] is not None
+    }
+    for source, speaker in sorted(speaker_of.items(), key=lambda kv: kv[0]):
+        if speaker == source:
+            continue
+        anchor = _contained(window.offsets, {"start": source[0], "end": source[1]})
+        candidates = [k for k in mentions if k != source]
+        if anchor is None or not candidates:
+            continue
+        if speaker is not None and speaker not in candidates:
+            continue  # the canonical mention is in another window
+        buckets = distance_buckets(
+            np.array([source[0]]),
+            np.array([source[1]]),
+            np.array([k[0] for k in candidates]),
+            np.array([k[1] for k in candidates]),
+        )[0]
+        window.speaker_items.append(
+            {
+                "anchor": anchor,
+                "candidates": [mentions[k] for k in candidates],
+                "buckets": buckets,
+                "target": 0 if speaker is None else candidates.index(speaker) + 1,
+            }
+        )
 
 
 def _mask(n: int, token_range: tuple[int, int]) -> np.ndarray:
@@ -199,6 +260,46 @@ def collate(windows: Sequence[Window], pad_id: int) -> dict[str, Any]:
         batch["item_pair"] = torch.tensor(item_pair, dtype=torch.long)
         batch["item_content_mask"] = torch.from_numpy(np.stack(item_content))
         batch["item_label"] = torch.tensor(item_label, dtype=torch.long)
+    if all(w.mention_tags is not None for w in windows):
+        batch.update(_collate_speakers(windows, width))
+    return batch
+
+
+def _collate_speakers(windows: Sequence[Window], width: int) -> dict[str, Any]:
+    """Mention tags and flattened ranking items (each item ranks only its own candidates)."""
+    import torch
+
+    mention_tags = np.full((len(windows), width), IGNORE, dtype=np.int64)
+    anchor_window, anchor_mask, candidate_window, candidate_mask = [], [], [], []
+    owners, buckets, targets = [], [], []
+    for i, w in enumerate(windows):
+        mention_tags[i, : len(w)] = w.mention_tags
+        for item in w.speaker_items:
+            anchor_window.append(i)
+            anchor_mask.append(np.pad(_mask(len(w), item["anchor"]), (0, width - len(w))))
+            # Targets index the flattened candidate columns (column 0 is "never named").
+            first_column = len(owners) + 1
+            for candidate, bucket in zip(item["candidates"], item["buckets"], strict=True):
+                candidate_window.append(i)
+                candidate_mask.append(np.pad(_mask(len(w), candidate), (0, width - len(w))))
+                owners.append(len(targets))
+                buckets.append(bucket)
+            targets.append(item["target"] and first_column + item["target"] - 1)
+    batch: dict[str, Any] = {"mention_tags": torch.from_numpy(mention_tags)}
+    if targets:
+        valid = np.zeros((len(targets), len(owners)), dtype=np.int64)
+        bucket_matrix = np.zeros((len(targets), len(owners)), dtype=np.int64)
+        valid[owners, np.arange(len(owners))] = 1
+        bucket_matrix[owners, np.arange(len(owners))] = buckets
+        batch.update(
+            anchor_window=torch.tensor(anchor_window, dtype=torch.long),
+            anchor_mask=torch.from_numpy(np.stack(anchor_mask)),
+            candidate_window=torch.tensor(candidate_window, dtype=torch.long),
+            candidate_mask=torch.from_numpy(np.stack(candidate_mask)),
+            speaker_valid=torch.from_numpy(valid),
+            speaker_buckets=torch.from_numpy(bucket_matrix),
+            speaker_target=torch.tensor(targets, dtype=torch.long),
+        )
     return batch
 
 

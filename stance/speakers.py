@@ -1,0 +1,226 @@
+"""Speaker resolution: from each statement's source to the canonical mention of its speaker.
+
+The model tags the canonical mentions of speakers in every window (names with their titles,
+unique institutions) and, for a source that is not itself such a mention ("he", "the
+minister", "Renvall"), ranks every mention found anywhere in the document, or "never named",
+with a mention-ranking head over the shared encoder states. Mention vectors are pooled in the
+window that read them and carried to the document level, so an antecedent in an earlier
+window is still a candidate.
+
+This module is shared by both backends and by training; it imports neither torch nor
+transformers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from stance.types import Span, Speaker
+
+#: Signed character distance between a candidate mention and a source is bucketed on a log
+#: scale (16, 32, 64 … characters), up to this many buckets on each side.
+MAX_DISTANCE_BUCKET = 8
+#: Buckets: -MAX..MAX, shifted to 0..2*MAX.
+DISTANCE_BUCKETS = 2 * MAX_DISTANCE_BUCKET + 1
+#: A source whose character span overlaps a tagged mention by at least this share (of the
+#: union) is that mention: its speaker is the source itself.
+SELF_OVERLAP = 0.8
+
+
+def distance_buckets(
+    anchor_starts: np.ndarray,
+    anchor_ends: np.ndarray,
+    candidate_starts: np.ndarray,
+    candidate_ends: np.ndarray,
+) -> np.ndarray:
+    """Bucketed signed distances [A, K] from each candidate to each anchor, in characters.
+
+    Positive: the candidate precedes the anchor (an antecedent); negative: it follows (as in
+    "…, its leader warned. Union leader Hana Petrov …"); 0: they overlap.
+
+    Example:
+        >>> distance_buckets(np.array([100]), np.array([102]), np.array([0, 200, 90]),
+        ...                  np.array([10, 210, 101])).tolist()
+        [[11, 5, 8]]
+    """
+    a_start = np.asarray(anchor_starts, dtype=np.int64)[:, None]
+    a_end = np.asarray(anchor_ends, dtype=np.int64)[:, None]
+    c_start = np.asarray(candidate_starts, dtype=np.int64)[None, :]
+    c_end = np.asarray(candidate_ends, dtype=np.int64)[None, :]
+    before = np.maximum(a_start - c_end, 0)  # > 0 when the candidate ends before the anchor
+    after = np.maximum(c_start - a_end, 0)  # > 0 when it starts after
+    gap = np.where(before > 0, before, -after)
+    magnitude = np.ceil(np.log2(1.0 + np.abs(gap) / 16.0)).astype(np.int64)
+    bucket = np.sign(gap) * np.minimum(np.maximum(magnitude, 1), MAX_DISTANCE_BUCKET)
+    return bucket + MAX_DISTANCE_BUCKET
+
+
+def overlap_share(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Characters shared by two spans over the characters of their union.
+
+    Example:
+        >>> overlap_share((0, 10), (5, 10))
+        0.5
+    """
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    if inter <= 0:
+        return 0.0
+    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
+
+
+class SpeakerBackend(Protocol):
+    """The mention-ranking head's forward pass (logits [A, K + 1]; column 0 = never named)."""
+
+    def score_speakers(
+        self, anchors: np.ndarray, candidates: np.ndarray, buckets: np.ndarray
+    ) -> np.ndarray: ...
+
+
+@dataclass
+class DocumentSpeakers:
+    """What the windows of one document contributed: mention and source vectors.
+
+    Each span keeps the vector of the first window that pooled it (the window whose core
+    holds its first token), so results do not depend on batch composition.
+    """
+
+    mentions: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    sources: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+
+    def add_mention(self, span: Span, vector: np.ndarray) -> None:
+        """Records a tagged canonical mention."""
+        self.mentions.setdefault((span.start, span.end), vector)
+
+    def add_source(self, span: Span, vector: np.ndarray) -> None:
+        """Records a source to resolve."""
+        self.sources.setdefault((span.start, span.end), vector)
+
+    def resolve(self, text: str, backend: SpeakerBackend) -> dict[tuple[int, int], Speaker | None]:
+        """The speaker of every recorded source, keyed by the source's (start, end).
+
+        A source that is itself a tagged mention is its own speaker; any other is linked to
+        the best-ranked mention of the document, or to nobody when "never named" wins.
+        """
+        resolved: dict[tuple[int, int], Speaker | None] = {}
+        mention_keys = sorted(self.mentions)
+        to_rank: list[tuple[int, int]] = []
+        for key in sorted(self.sources):
+            if any(overlap_share(key, m) >= SELF_OVERLAP for m in mention_keys):
+                resolved[key] = Speaker.from_offsets(text, *key)
+            else:
+                to_rank.append(key)
+        if not to_rank:
+            return resolved
+        if not mention_keys:
+            return {**resolved, **dict.fromkeys(to_rank)}
+        anchors = np.stack([self.sources[k] for k in to_rank]).astype(np.float32)
+        candidates = np.stack([self.mentions[m] for m in mention_keys]).astype(np.float32)
+        buckets = distance_buckets(
+            np.array([k[0] for k in to_rank]),
+            np.array([k[1] for k in to_rank]),
+            np.array([m[0] for m in mention_keys]),
+            np.array([m[1] for m in mention_keys]),
+        )
+        logits = np.array(backend.score_speakers(anchors, candidates, buckets), dtype=np.float64)
+        # A source is never its own antecedent.
+        same = np.array([[k == m for m in mention_keys] for k in to_rank])
+        logits[:, 1:][same] = -np.inf
+        for key, best in zip(to_rank, logits.argmax(axis=1).tolist(), strict=True):
+            resolved[key] = (
+                None if best == 0 else Speaker.from_offsets(text, *mention_keys[best - 1])
+            )
+        return resolved
+
+
+#: Sources that are pronouns (resolution type "pronoun").
+PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you"})
+#: Resolution types reported: pronouns, names (surnames, short names), descriptions.
+SOURCE_TYPES: tuple[str, ...] = ("pronoun", "name", "description")
+_NAME_WORD = re.compile(r"[\w'’.-]+")
+
+
+def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
+    """Words that occur in lower case somewhere in ``texts`` (so are common words, not names).
+
+    Example:
+        >>> sorted(lowercase_vocabulary(["Police said the police chief left."]))
+        ['chief', 'left', 'police', 'said', 'the']
+    """
+    return frozenset(w for t in texts for w in re.findall(r"\b[a-z][a-z'’-]*\b", t))
+
+
+def name_words(mention: str, common: frozenset[str]) -> list[str]:
+    """The capitalised words of a mention that look like parts of proper names.
+
+    A capitalised first word counts only if it is not a common word (sentence-initial
+    "Police" or "Analysts" are not names).
+
+    Example:
+        >>> name_words("Police chief Arno Delacroix", frozenset({"police", "chief"}))
+        ['Arno', 'Delacroix']
+    """
+    names = []
+    for i, word in enumerate(_NAME_WORD.findall(mention)):
+        if not word[:1].isupper() or word.lower() in ("the", "a", "an"):
+            continue
+        if i == 0 and word.lower() in common:
+            continue
+        names.append(word.strip(".'’"))
+    return names
+
+
+def source_type(source: str, common: frozenset[str]) -> str:
+    """How a source refers to its speaker: "pronoun", "name" or "description".
+
+    Example:
+        >>> common = frozenset({"the", "minister"})
+        >>> [source_type(s, common) for s in ("she", "Renvall", "the minister")]
+        ['pronoun', 'name', 'description']
+    """
+    if source.lower() in PRONOUNS:
+        return "pronoun"
+    return "name" if name_words(source, common) else "description"
+
+
+def nearest_named_source(
+    statements: Sequence[dict[str, Any]],
+    to_resolve: Iterable[tuple[int, int]],
+    text: str,
+    common: frozenset[str],
+) -> dict[tuple[int, int], tuple[int, int] | None]:
+    """The nearest-name baseline: each source to resolve is linked to the nearest preceding
+    source that contains a proper name (or to nobody when none precedes it).
+
+    Args:
+        statements: One document's statements, with ``source`` spans (or ``None``).
+        to_resolve: The (start, end) of the sources to link.
+        text: The document text.
+        common: :func:`lowercase_vocabulary` of the corpus.
+
+    Returns:
+        ``{(start, end): (start, end) of the linked source, or None}``.
+
+    Example:
+        >>> text = "Lena Marsh said the port was shut. She said it would reopen."
+        >>> sts = [{"source": {"start": 0, "end": 10}}, {"source": {"start": 35, "end": 38}}]
+        >>> nearest_named_source(sts, [(35, 38)], text, frozenset())
+        {(35, 38): (0, 10)}
+    """
+    named = sorted(
+        {
+            (s["source"]["start"], s["source"]["end"])
+            for s in statements
+            if s["source"] is not None
+            and source_type(text[s["source"]["start"] : s["source"]["end"]], common) == "name"
+        }
+    )
+    result: dict[tuple[int, int], tuple[int, int] | None] = {}
+    for key in to_resolve:
+        before = [n for n in named if n[1] <= key[0] and n != key]
+        result[key] = before[-1] if before else None
+    return result
