@@ -55,7 +55,7 @@ class StanceConfig(PretrainedConfig):
         dropout: float = 0.1,
         labels: list[str] | None = None,
         speaker_head: bool = False,
-        speaker_dim: int = 128,
+        speaker_dim: int = 64,
         **kwargs: Any,
     ):
         self.encoder_config = dict(encoder_config or {})

@@ -27,6 +27,8 @@ def _features() -> Any:
                     "content": span,
                     "label": Value("string"),
                     "constructions": List(Value("string")),
+                    # The canonical mention of who is speaking (None: never named / no source).
+                    "speaker": span,
                 }
             ),
         }
@@ -42,7 +44,7 @@ def load_annotations(path: str | Path = CORPUS_PATH) -> Any:
         path: The compiled corpus (``python -m stance.corpus compile`` writes it).
 
     Returns:
-        ``datasets.DatasetDict``; a null source is ``None``.
+        ``datasets.DatasetDict``; a null source or speaker is ``None``.
 
     Example:
         >>> from stance.data import load_annotations

@@ -137,6 +137,34 @@ Labels, first pass (rows) against second pass (columns):
 {_adjudication_summary()}"""
 
 
+def _speaker_section(docs: Sequence[dict[str, Any]]) -> str:
+    """Counts of speaker links by resolution type and split (generated)."""
+    from stance.speakers import RESOLUTION_TYPES, lowercase_vocabulary, resolution_type
+
+    common = lowercase_vocabulary(d["text"] for d in docs)
+    counts: dict[str, dict[str, int]] = {}
+    for doc in docs:
+        for st in doc["statements"]:
+            source, speaker = st["source"], st.get("speaker")
+            if source is None:
+                row = "no source"
+            elif speaker == source:
+                row = "source is the canonical mention"
+            else:
+                row = resolution_type(source["text"], speaker and speaker["text"], common).replace(
+                    "_", " "
+                )
+            counts.setdefault(row, {}).setdefault(doc["split"], 0)
+            counts[row][doc["split"]] += 1
+    order = ["source is the canonical mention", *RESOLUTION_TYPES, "never named", "no source"]
+    rows = [
+        [row, *(counts.get(row, {}).get(sp, 0) for sp in SPLITS),
+         sum(counts.get(row, {}).values())]
+        for row in order
+    ]  # fmt: skip
+    return _table(["statements", *SPLITS, "total"], rows)
+
+
 def render_card(docs: Sequence[dict[str, Any]]) -> str:
     """The dataset card text for ``docs``."""
     s = summarize(docs)
@@ -247,12 +275,22 @@ The constructions real news is made of and the v1 model's errors pointed to, in 
 
 {_table(["hard case", "statements"], hard_rows)}
 
+## Speakers
+
+Every statement with a source records its **speaker**: the canonical mention of who is speaking
+(the document's fullest name span, GUIDELINES.md section 7), or null when the speaker is never
+named. Statements by how their source refers to the speaker (linked to a canonical mention as a
+pronoun, a surname or short name, or a description; or never named):
+
+{_speaker_section(docs)}
+
 ## Format
 
 `corpus.jsonl` holds one document per line:
 `{{id, domain, split, constructions, annotation_pass, text, statements: [{{source, cue, content,
-label, constructions}}]}}`; each span is `{{start, end, text}}` with character offsets into
-`text` (end exclusive); `source` is null for agentless statements. Load it with
+label, constructions, speaker}}]}}`; each span is `{{start, end, text}}` with character offsets
+into `text` (end exclusive); `source` is null for agentless statements, `speaker` when the
+speaker is never named (or there is no source). Load it with
 `stance.data.load_annotations()` (a `datasets.DatasetDict`, offline).
 
 The authoring sources are in `source/` (inline `<S1>`/`<C1>`/`<P1>` tags, one `@` line per

@@ -725,8 +725,10 @@ def speaker_resolution_scores(
         common: :func:`stance.speakers.lowercase_vocabulary` of the corpus (to type sources).
 
     Returns:
-        ``{"all" | "pronoun" | "name" | "description" | "never_named": {"n", "accuracy",
-        "canonical_accuracy"}}``.
+        ``{group: {"n", "accuracy", "canonical_accuracy"}}`` for the groups ``"all"`` (sources
+        whose speaker is named elsewhere: the resolution figure), ``"pronoun"``, ``"surname"``,
+        ``"description"`` (its parts), ``"never_named"`` (sources whose speaker is never
+        named: the right answer is ``None``) and ``"overall"`` (both).
 
     Example:
         >>> text = "Lena Marsh said the port was shut. She said it would reopen."
@@ -737,9 +739,10 @@ def speaker_resolution_scores(
         >>> speaker_resolution_scores([doc], [{(35, 38): (0, 10)}], frozenset())["pronoun"]
         {'n': 1, 'accuracy': 1.0, 'canonical_accuracy': 1.0}
     """
-    from stance.speakers import SOURCE_TYPES, overlap_share, source_type
+    from stance.speakers import RESOLUTION_TYPES, overlap_share, resolution_type
 
-    counts: dict[str, list[int]] = {t: [0, 0, 0] for t in ("all", *SOURCE_TYPES, "never_named")}
+    groups = ("all", *RESOLUTION_TYPES, "never_named", "overall")
+    counts: dict[str, list[int]] = {t: [0, 0, 0] for t in groups}
     for doc, found in zip(gold_docs, predicted, strict=True):
         clusters: dict[tuple[int, int], set[tuple[int, int]]] = {}
         gold: dict[tuple[int, int], tuple[int, int] | None] = {}
@@ -764,8 +767,12 @@ def speaker_resolution_scores(
                     overlap_share(pred, m) >= 0.5 for m in clusters[key]
                 )
                 canonical = pred is not None and overlap_share(pred, key) >= 0.5
-            kind = source_type(doc["text"][source[0] : source[1]], common)
-            for group in ("all", kind) + (("never_named",) if key is None else ()):
+            kind = resolution_type(
+                doc["text"][source[0] : source[1]],
+                None if key is None else doc["text"][key[0] : key[1]],
+                common,
+            )
+            for group in (kind, "overall") + (() if key is None else ("all",)):
                 counts[group][0] += 1
                 counts[group][1] += int(correct)
                 counts[group][2] += int(canonical)

@@ -4,11 +4,14 @@ Usage::
 
     python -m stance.export_onnx --model stance/default_model --output stance/default_model/onnx
 
-Writes three graphs and a manifest into the output folder:
+Writes the graphs and a manifest into the output folder:
 
 - ``encoder.onnx``: input ids and attention mask → encoder states and cue-tag probabilities;
 - ``roles.onnx``: states, (window, cue) pairs → cue-conditioned states and role probabilities;
 - ``stance.onnx``: cue-conditioned states, (pair, content) items → stance probabilities;
+- for models with a speaker head, ``mentions.onnx`` (encoder states → speaker-mention tag
+  probabilities) and ``speakers.onnx`` (pooled source and mention states, distance buckets →
+  mention-ranking logits);
 - ``manifest.json``: labels, window sizes, sha256 of every graph and of the weights exported.
 
 Quantization (why this one): results must not depend on which texts share a batch, which rules
@@ -54,6 +57,7 @@ from torch import nn
 from stance.modeling import WEIGHTS_NAME, StanceModel, load_folder
 
 ENCODER_FILE, ROLES_FILE, STANCE_FILE = "encoder.onnx", "roles.onnx", "stance.onnx"
+MENTIONS_FILE, SPEAKERS_FILE = "mentions.onnx", "speakers.onnx"
 MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
 OPSET = 18
@@ -139,6 +143,26 @@ class _Stance(nn.Module):
         return torch.softmax(logits, dim=-1)
 
 
+class _Mentions(nn.Module):
+    def __init__(self, model: StanceModel):
+        super().__init__()
+        self.model = model
+
+    def forward(self, states: torch.Tensor) -> Any:
+        return torch.softmax(self.model.mention_classifier(states), dim=-1)
+
+
+class _Speakers(nn.Module):
+    def __init__(self, model: StanceModel):
+        super().__init__()
+        self.model = model
+
+    def forward(
+        self, anchors: torch.Tensor, candidates: torch.Tensor, buckets: torch.Tensor
+    ) -> Any:
+        return self.model.score_speakers(anchors, candidates, buckets)
+
+
 def _export(
     module: nn.Module,
     args: tuple[torch.Tensor, ...],
@@ -220,6 +244,25 @@ def export_fp32(model: StanceModel, folder: Path) -> dict[str, Path]:
             [pt, pt, {0: "items"}, {0: "items", 1: "tokens"}],
             paths[STANCE_FILE],
         )
+        if model.config.speaker_head:
+            paths[MENTIONS_FILE] = folder / MENTIONS_FILE
+            paths[SPEAKERS_FILE] = folder / SPEAKERS_FILE
+            _export(
+                _Mentions(model).eval(),
+                (states,),
+                ["states"],
+                ["mention_probs"],
+                [bt],
+                paths[MENTIONS_FILE],
+            )
+            _export(
+                _Speakers(model).eval(),
+                (torch.randn(3, hidden), torch.randn(4, hidden), torch.ones(3, 4).long()),
+                ["anchors", "candidates", "buckets"],
+                ["speaker_logits"],
+                [{0: "anchors"}, {0: "candidates"}, {0: "anchors", 1: "candidates"}],
+                paths[SPEAKERS_FILE],
+            )
     return paths
 
 
@@ -319,7 +362,10 @@ def export(model_dir: Path, output_dir: Path) -> Path:
         fp32 = export_fp32(model, Path(tmp))
         for name, path in fp32.items():
             quantize(path, output_dir / name)
-    files = {name: sha256(output_dir / name) for name in (ENCODER_FILE, ROLES_FILE, STANCE_FILE)}
+        for stale in (MENTIONS_FILE, SPEAKERS_FILE):
+            if stale not in fp32:
+                (output_dir / stale).unlink(missing_ok=True)
+    files = {name: sha256(output_dir / name) for name in fp32}
     manifest = {
         "format_version": FORMAT_VERSION,
         "labels": list(config.labels),
@@ -332,6 +378,7 @@ def export(model_dir: Path, output_dir: Path) -> Path:
             "word embeddings int8 with one scale per row; everything else fp32"
         ),
         "opset": OPSET,
+        "speaker_head": bool(config.speaker_head),
         "files": files,
     }
     path = output_dir / MANIFEST_FILE

@@ -22,18 +22,67 @@ def _clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
+UNNAMED = "unnamed sources"
+NO_SOURCE = "no source"
+
+
+def group_by_speaker(statements: Sequence[Statement]) -> list[tuple[str, list[Statement]]]:
+    """Statements grouped by speaker: who said what, in order of each speaker's first mention.
+
+    Statements whose speaker is never named come after the named speakers, then those without
+    a source. A model without a speaker head gives one group (its statements in order).
+
+    Example:
+        >>> from stance.types import Span, Speaker
+        >>> text = "Lena Marsh said it was shut. She said it would reopen."
+        >>> marsh = Speaker.from_offsets(text, 0, 10)
+        >>> def st(src, cue, con):
+        ...     return Statement(Span.from_offsets(text, *src), Span.from_offsets(text, *cue),
+        ...                      Span.from_offsets(text, *con), "assertion", 0.9, {},
+        ...                      speaker=marsh)
+        >>> [(name, len(group)) for name, group in group_by_speaker(
+        ...     [st((0, 10), (11, 15), (16, 27)), st((29, 32), (33, 37), (38, 54))])]
+        [('Lena Marsh', 2)]
+    """
+    if not any(st.speaker is not None for st in statements):
+        return [("", list(statements))] if statements else []
+    named: dict[tuple[int, int], list[Statement]] = {}
+    names: dict[tuple[int, int], str] = {}
+    unnamed: list[Statement] = []
+    no_source: list[Statement] = []
+    for st in statements:
+        if st.speaker is not None:
+            key = (st.speaker.start, st.speaker.end)
+            named.setdefault(key, []).append(st)
+            names[key] = st.speaker.name
+        elif st.source is not None:
+            unnamed.append(st)
+        else:
+            no_source.append(st)
+    groups = [(names[key], named[key]) for key in sorted(named)]
+    groups += [(UNNAMED, unnamed)] if unnamed else []
+    groups += [(NO_SOURCE, no_source)] if no_source else []
+    return groups
+
+
 def as_table(name: str, statements: Sequence[Statement]) -> str:
-    """A fixed-width text table of one document's statements."""
-    lines = [f"== {name}: {len(statements)} statement(s)"]
+    """A fixed-width text table of one document's statements, grouped by speaker."""
+    groups = group_by_speaker(statements)
+    named = sum(1 for title, _ in groups if title not in ("", UNNAMED, NO_SOURCE))
+    speakers = f", {named} named speaker(s)" if named else ""
+    lines = [f"== {name}: {len(statements)} statement(s){speakers}"]
     if statements:
         lines.append(f"{'label':<12} {'score':>5}  {'source':<28} {'cue':<18} content")
-    for st in statements:
-        source = st.source.text if st.source is not None else "—"
-        lines.append(
-            f"{st.label:<12} {st.score:>5.2f}  {_clip(source, 28):<28} "
-            f"{_clip(st.cue.text, 18):<18} "
-            f"{_clip(st.content.text, 70)}"
-        )
+    for title, group in groups:
+        if title:
+            lines.append(f"-- {title} ({len(group)})")
+        for st in group:
+            source = st.source.text if st.source is not None else "—"
+            lines.append(
+                f"{st.label:<12} {st.score:>5.2f}  {_clip(source, 28):<28} "
+                f"{_clip(st.cue.text, 18):<18} "
+                f"{_clip(st.content.text, 70)}"
+            )
     return "\n".join(lines) + "\n"
 
 
@@ -68,6 +117,7 @@ body{font-family:system-ui,sans-serif;max-width:62rem;margin:2rem auto;line-heig
 table{border-collapse:collapse;width:100%;margin-top:1rem;font-size:.92em}
 td,th{border-bottom:1px solid #eee;padding:.25rem .5rem;text-align:left;vertical-align:top}
 .legend span{margin-right:1rem;padding:0 .3em}
+tr.speaker th{background:#f4f4f4;padding-top:.6rem}
 """
 
 
@@ -106,23 +156,31 @@ def as_html(documents: Sequence[tuple[str, str, Sequence[Statement]]]) -> str:
         + "</p>",
     ]
     for name, text, statements in documents:
-        rows = "".join(
-            "<tr><td><span class='label' style='background:{colour}'>{label}</span> {score:.2f}"
-            "</td><td>{source}</td><td>{cue}</td><td>{content}</td></tr>".format(
-                colour=LABEL_COLOURS.get(st.label, "#555"),
-                label=html.escape(st.label),
-                score=st.score,
-                source=html.escape(st.source.text) if st.source is not None else "<i>none</i>",
-                cue=html.escape(st.cue.text),
-                content=html.escape(st.content.text),
-            )
-            for st in statements
-        )
+        rows = []
+        for title, group in group_by_speaker(statements):
+            if title:
+                rows.append(
+                    f"<tr class='speaker'><th colspan='4'>{html.escape(title)} "
+                    f"({len(group)})</th></tr>"
+                )
+            rows += [
+                "<tr><td><span class='label' style='background:{colour}'>{label}</span> "
+                "{score:.2f}</td><td>{source}</td><td>{cue}</td><td>{content}</td></tr>".format(
+                    colour=LABEL_COLOURS.get(st.label, "#555"),
+                    label=html.escape(st.label),
+                    score=st.score,
+                    source=html.escape(st.source.text) if st.source is not None else "<i>none</i>",
+                    cue=html.escape(st.cue.text),
+                    content=html.escape(st.content.text),
+                )
+                for st in group
+            ]
         parts.append(
             f"<section class='doc'><h2>{html.escape(name)}</h2>"
             f"<div class='text'>{_highlight(text, statements)}</div>"
+            "<h3>Who said what</h3>"
             "<table><tr><th>stance</th><th>source</th><th>cue</th><th>content</th></tr>"
-            f"{rows}</table></section>"
+            f"{''.join(rows)}</table></section>"
         )
     parts.append("</body></html>\n")
     return "".join(parts)

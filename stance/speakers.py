@@ -139,8 +139,9 @@ class DocumentSpeakers:
 
 #: Sources that are pronouns (resolution type "pronoun").
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you"})
-#: Resolution types reported: pronouns, names (surnames, short names), descriptions.
-SOURCE_TYPES: tuple[str, ...] = ("pronoun", "name", "description")
+#: How a source that needs resolving refers to its named speaker: a pronoun, a surname or
+#: short name ("Renvall", "the Alliance"), or a description ("the minister", "its leader").
+RESOLUTION_TYPES: tuple[str, ...] = ("pronoun", "surname", "description")
 _NAME_WORD = re.compile(r"[\w'’.-]+")
 
 
@@ -185,6 +186,30 @@ def source_type(source: str, common: frozenset[str]) -> str:
     if source.lower() in PRONOUNS:
         return "pronoun"
     return "name" if name_words(source, common) else "description"
+
+
+def resolution_type(source: str, speaker: str | None, common: frozenset[str]) -> str:
+    """How a source refers to its speaker: a ``RESOLUTION_TYPES`` entry, or "never_named".
+
+    A source is a surname or short name when its name words all occur in the canonical
+    mention ("Renvall" for "Finance Minister Oskar Renvall").
+
+    Example:
+        >>> common = frozenset({"the", "minister", "finance"})
+        >>> [resolution_type(s, "Finance Minister Oskar Renvall", common)
+        ...  for s in ("he", "Renvall", "the minister")]
+        ['pronoun', 'surname', 'description']
+        >>> resolution_type("a senior official", None, common)
+        'never_named'
+    """
+    if speaker is None:
+        return "never_named"
+    if source.lower() in PRONOUNS:
+        return "pronoun"
+    names = name_words(source, common)
+    if names and set(names) <= set(name_words(speaker, common)):
+        return "surname"
+    return "description"
 
 
 def nearest_named_source(

@@ -40,7 +40,8 @@ def statement_schema(with_document: bool = False) -> Any:
         with_document: Prepend ``document`` (where the text came from) and ``doc_id``.
 
     Returns:
-        A ``pyarrow.Schema``. ``source`` is nullable (agentless statements have none).
+        A ``pyarrow.Schema``. ``source`` is nullable (agentless statements have none), and so is
+        ``speaker`` (never named, or a model without a speaker head).
     """
     pa = _pyarrow()
     span = pa.struct([("text", pa.string()), ("start", pa.int64()), ("end", pa.int64())])
@@ -51,6 +52,11 @@ def statement_schema(with_document: bool = False) -> Any:
         pa.field("label", pa.string()),
         pa.field("score", pa.float64()),
         pa.field("scores", pa.struct([(label, pa.float64()) for label in LABELS])),
+        pa.field(
+            "speaker",
+            pa.struct([*((f.name, f.type) for f in span), ("name", pa.string())]),
+            nullable=True,
+        ),
     ]
     if with_document:
         fields = [pa.field("document", pa.string()), pa.field("doc_id", pa.string()), *fields]

@@ -97,7 +97,7 @@ class TrainingArguments:
             "corpus has speaker links)"
         },
     )
-    speaker_dim: int = field(default=128, metadata={"help": "mention-ranking head width"})
+    speaker_dim: int = field(default=64, metadata={"help": "mention-ranking head width"})
     show_progress: bool = field(default=True, metadata={"help": "show progress bars"})
 
     @classmethod

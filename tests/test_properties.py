@@ -21,7 +21,7 @@ NEWSY = st.sampled_from(
         "<p>Talks may resume</p>, a diplomat said ",
         "„Nie”, said the mayor « ok » ‘fine’ ",
         '"Unclosed quote, the minister said the port was closed. ',
-        "He said ״the budget’s fine» and “it may rise\" by May. ",
+        'He said ״the budget’s fine» and “it may rise" by May. ',
         "<div class='x'><b>Marsh</b> said: &quot;no&quot;</div>\n",
     ]
 )

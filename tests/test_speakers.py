@@ -1,0 +1,153 @@
+"""Speaker resolution: annotation format, training targets, scoring, and the shipped model."""
+# ruff: noqa: E501  (authoring-format fixtures keep their lines whole)
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from stance import corpus as c
+from stance.evaluation import nearest_name_baseline, speaker_resolution_scores
+from stance.speakers import distance_buckets, lowercase_vocabulary, resolution_type
+from stance.types import Speaker
+
+DOC = """### pol-0002
+domain: politics
+constructions: full_article
+Port strike talks resume as union softens demands
+<S1>The dockworkers' union</S1> <C1>said</C1> on Monday that <P1>it would accept a two-year deal</P1>, and <S2>its leader</S2> <C2>told reporters</C2> <P2>the pay offer was close to acceptable</P2>.
+<M1>Union leader Hana Petrov</M1> has led the strike since March.
+"<P3>We are nearly there</P3>," <S3>Petrov</S3> <C3>said</C3>. <S4>A port official</S4> <C4>said</C4> <P4>ships were already queueing</P4>, and <S5>he</S5> <C5>expected</C5> <P5>the backlog to clear by Friday</P5>.
+@ S1 C1 P1 assertion
+@ S2 C2 P2 hedge =M1
+@ S3 C3 P3 hedge =M1
+@ S4 C4 P4 assertion =-
+@ S5 C5 P5 speculation =-
+"""
+
+
+def speakers_of(doc: dict) -> dict[str, str | None]:
+    return {
+        st["source"]["text"]: st["speaker"] and st["speaker"]["text"] for st in doc["statements"]
+    }
+
+
+def test_links_mentions_and_never_named() -> None:
+    (doc,) = c.parse_source(DOC)
+    assert speakers_of(doc) == {
+        "The dockworkers' union": "The dockworkers' union",
+        "its leader": "Union leader Hana Petrov",
+        "Petrov": "Union leader Hana Petrov",
+        "A port official": None,
+        "he": None,
+    }
+    speaker = doc["statements"][1]["speaker"]
+    assert doc["text"][speaker["start"] : speaker["end"]] == speaker["text"]
+
+
+@pytest.mark.parametrize(
+    ("broken", "message"),
+    [
+        (DOC.replace("@ S3 C3 P3 hedge =M1", "@ S3 C3 P3 hedge =M7"), "'=M7' is not"),
+        (DOC.replace("@ S3 C3 P3 hedge =M1", "@ S3 C3 P3 hedge =S2"), "link S3 to M1"),
+        (DOC.replace("@ S3 C3 P3 hedge =M1", "@ S3 C3 P3 hedge =M1 =S1"), "more than one"),
+        (
+            DOC.replace("@ S2 C2 P2 hedge =M1", "@ S2 C2 P2 hedge =M1\n@ S2 C2 P1 hedge =-"),
+            "one speaker per source",
+        ),
+        (
+            DOC.replace("@ S1 C1 P1 assertion", "@ - C1 P1 assertion =S3").replace(
+                "<S1>The dockworkers' union</S1>", "The dockworkers' union"
+            ),
+            "without a source has no speaker",
+        ),
+        (DOC.replace("=M1\n@ S3 C3 P3 hedge =M1", "\n@ S3 C3 P3 hedge"), "<M1> is not used"),
+    ],
+)
+def test_bad_links_name_the_problem(broken: str, message: str) -> None:
+    with pytest.raises(c.CorpusError, match=message):
+        c.parse_source(broken, "x.txt")
+
+
+def test_whole_corpus_has_speakers(corpus: list[dict]) -> None:
+    statements = [st for d in corpus for st in d["statements"]]
+    assert all("speaker" in st for st in statements)
+    assert all(st["speaker"] is None for st in statements if st["source"] is None)
+    linked = [st for st in statements if st["speaker"] and st["speaker"] != st["source"]]
+    pronouns = [
+        st for st in statements if st["source"] and st["source"]["text"].lower() in {"he", "she"}
+    ]
+    assert len(linked) >= 1000
+    # "he" and "she" are almost always resolvable in news: a link for nearly all of them.
+    assert sum(st["speaker"] is not None for st in pronouns) >= 0.9 * len(pronouns)
+
+
+def test_distance_buckets_are_signed_and_bounded() -> None:
+    buckets = distance_buckets(
+        np.array([1000]),
+        np.array([1005]),
+        np.array([0, 990, 1003, 1010, 9000]),
+        np.array([10, 999, 1004, 1020, 9010]),
+    )[0]
+    before_far, before_near, inside, after_near, after_far = buckets.tolist()
+    assert inside == 8 and before_far > before_near > 8 > after_near > after_far >= 0
+    assert before_far <= 16
+
+
+def test_training_targets_point_at_the_gold_mention() -> None:
+    from stance.modeling import StanceModel  # noqa: F401  (torch present)
+    from stance.pipeline import DEFAULT_MODEL_DIR
+    from stance.tokenization import WordPieceTokenizer
+    from stance.windows import collate, label_windows
+
+    (doc,) = c.parse_source(DOC)
+    tokenizer = WordPieceTokenizer.from_folder(DEFAULT_MODEL_DIR)
+    (window,) = label_windows(
+        tokenizer, [doc], 256, 64, ["denial", "speculation", "hedge", "assertion"]
+    )
+    # "its leader" and "Petrov" link to M1; "A port official" and "he" are never named.
+    assert sorted(item["target"] > 0 for item in window.speaker_items) == [False, False, True, True]
+    batch = collate([window, window], tokenizer.pad_token_id)
+    valid = batch["speaker_valid"].numpy()
+    for row, target in enumerate(batch["speaker_target"].tolist()):
+        if target:
+            assert valid[row, target - 1] == 1  # the target column is one of its own candidates
+            mask = batch["candidate_mask"][target - 1].numpy().astype(bool)
+            offsets = window.offsets[mask]
+            assert doc["text"][offsets[0, 0] : offsets[-1, 1]] == "Union leader Hana Petrov"
+
+
+def test_resolution_scores_and_nearest_name_baseline() -> None:
+    (doc,) = c.parse_source(DOC)
+    common = lowercase_vocabulary([doc["text"]])
+    leader = "Union leader Hana Petrov"
+    assert [resolution_type(s, leader, common) for s in ("he", "Petrov", "its leader")] == [
+        "pronoun",
+        "surname",
+        "description",
+    ]
+    text = doc["text"]
+    span = {
+        st["source"]["text"]: (st["source"]["start"], st["source"]["end"])
+        for st in doc["statements"]
+    }
+    petrov = text.index("Union leader Hana Petrov")
+    perfect = {
+        span["its leader"]: Speaker.from_offsets(text, petrov, petrov + 24),
+        span["Petrov"]: Speaker.from_offsets(text, petrov, petrov + 24),
+        span["A port official"]: None,
+        span["he"]: None,
+    }
+    scores = speaker_resolution_scores([doc], [perfect], common)
+    assert scores["all"] == {"n": 2, "accuracy": 1.0, "canonical_accuracy": 1.0}
+    assert scores["overall"] == {"n": 4, "accuracy": 1.0, "canonical_accuracy": 1.0}
+    # Linking "Petrov" to the "its leader" source names the right speaker, but not canonically.
+    other = {**perfect, span["Petrov"]: span["its leader"]}
+    assert speaker_resolution_scores([doc], [other], common)["surname"] == {
+        "n": 1,
+        "accuracy": 1.0,
+        "canonical_accuracy": 0.0,
+    }
+    baseline = nearest_name_baseline([doc], common)[0]
+    assert baseline[span["he"]] == span["Petrov"]  # the nearest preceding name: wrong here
+    assert speaker_resolution_scores([doc], [baseline], common)["never_named"]["accuracy"] == 0.0
