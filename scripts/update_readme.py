@@ -24,8 +24,8 @@ def example_output() -> str:
 
     text = (REPO / "examples" / "article.txt").read_text(encoding="utf-8")
     lines = [
-        f"{s.label:<12} {s.score:.2f} | {s.source.text if s.source else '—'} | {s.cue.text} | "
-        f"{s.content.text}"
+        f"{s.label:<12} {s.score:.2f} | {s.speaker.name if s.speaker else '—'} | "
+        f"{s.source.text if s.source else '—'} | {s.cue.text} | {s.content.text}"
         for s in stance.predict(text)
     ]
     return "```text\n" + "\n".join(lines) + "\n```"

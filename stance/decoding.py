@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from stance.speakers import DocumentSpeakers
+from stance.speakers import DocumentSpeakers, whole_name
 from stance.types import CUE_TAGS, MENTION_TAGS, ROLE_TAGS, Span, Statement
 from stance.windows import Window, char_to_tokens, make_windows
 
@@ -91,7 +91,7 @@ class Backend(Protocol):
     def score_speakers(
         self, anchors: np.ndarray, candidates: np.ndarray, buckets: np.ndarray
     ) -> np.ndarray:
-        """Mention-ranking logits [A, K + 1] (column 0: never named)."""
+        """Mention-ranking logits [A, K + 2] (never named, the source itself, candidates)."""
         ...
 
 
@@ -368,7 +368,8 @@ class Predictor:
         """Tags the speaker mentions of a batch and records their pooled states per document."""
         probs = self.backend.tag_mentions(states)
         tags = np.where(inner, probs.argmax(-1), _O)
-        rows, starts, ends = bio_spans_2d(tags, _B_MEN, _I_MEN)
+        # Word pieces of one name sometimes come out as two spans ("Ferreira-" + "Ostrov").
+        rows, starts, ends = bio_spans_2d(tags, _B_MEN, _I_MEN, merge_adjacent=True)
         core_start = np.array([w.core_start for w in windows], dtype=np.int64)
         core_end = np.array([w.core_end for w in windows], dtype=np.int64)
         own = (starts >= core_start[rows]) & (starts < core_end[rows])
@@ -378,7 +379,8 @@ class Predictor:
         vectors = self.backend.pool(states, rows, _ranges_mask(starts, ends, tags.shape[1]))
         for row, start, end, vector in zip(rows.tolist(), starts, ends, vectors, strict=True):
             window = windows[row]
-            span = char_span(texts[window.doc_index], window, start, end)
+            text = texts[window.doc_index]
+            span = whole_name(text, char_span(text, window, start, end))
             if span is not None:
                 speakers[window.doc_index].add_mention(span, vector)
 

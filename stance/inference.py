@@ -100,7 +100,7 @@ class TorchBackend:
     def score_speakers(
         self, anchors: np.ndarray, candidates: np.ndarray, buckets: np.ndarray
     ) -> np.ndarray:
-        """Mention-ranking logits (column 0: never named)."""
+        """Mention-ranking logits (never named, the source itself, then the candidates)."""
         logits = self.model.score_speakers(
             self._tensor(anchors), self._tensor(candidates), self._tensor(buckets)
         )

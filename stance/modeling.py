@@ -151,6 +151,9 @@ class StanceModel(PreTrainedModel):
             self.speaker_null = nn.Sequential(
                 nn.Linear(hidden, width), nn.GELU(), nn.Linear(width, 1)
             )
+            self.speaker_self = nn.Sequential(
+                nn.Linear(hidden, width), nn.GELU(), nn.Linear(width, 1)
+            )
         self.post_init()
         # Encoder states have a scale of about 0.4: a 0.02-scale distance embedding would be
         # drowned out for hundreds of steps, so it starts at a comparable scale.
@@ -213,7 +216,8 @@ class StanceModel(PreTrainedModel):
     def score_speakers(
         self, anchors: torch.Tensor, candidates: torch.Tensor, buckets: torch.Tensor
     ) -> torch.Tensor:
-        """Mention-ranking logits [A, K + 1]: column 0 "never named", then each candidate.
+        """Mention-ranking logits [A, K + 2]: "never named", "the source itself", then each
+        candidate mention.
 
         Args:
             anchors: [A, H] pooled encoder states of the sources to resolve.
@@ -227,7 +231,7 @@ class StanceModel(PreTrainedModel):
             + self.speaker_distance(buckets)
         )
         scores = self.speaker_out(self.dropout(pair)).squeeze(-1)
-        return torch.cat([self.speaker_null(anchors), scores], dim=1)
+        return torch.cat([self.speaker_null(anchors), self.speaker_self(anchors), scores], dim=1)
 
     def _speaker_loss(
         self,
@@ -243,8 +247,8 @@ class StanceModel(PreTrainedModel):
         anchors = pool_spans(states, anchor_window, anchor_mask)
         candidates = pool_spans(states, candidate_window, candidate_mask)
         logits = self.score_speakers(anchors, candidates, speaker_buckets)
-        # Each source ranks only its own window's mentions (and "never named").
-        valid = torch.cat([torch.ones_like(speaker_valid[:, :1]), speaker_valid], dim=1)
+        # Each source ranks only its own window's mentions (and "never named", "itself").
+        valid = torch.cat([torch.ones_like(speaker_valid[:, :2]), speaker_valid], dim=1)
         logits = logits.masked_fill(~valid.bool(), -1e4)
         return nn.functional.cross_entropy(logits, speaker_target), logits
 

@@ -133,7 +133,7 @@ class OnnxBackend:
     def score_speakers(
         self, anchors: np.ndarray, candidates: np.ndarray, buckets: np.ndarray
     ) -> np.ndarray:
-        """Mention-ranking logits (column 0: never named)."""
+        """Mention-ranking logits (never named, the source itself, then the candidates)."""
         (logits,) = self.sessions[SPEAKERS_FILE].run(
             None,
             {

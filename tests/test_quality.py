@@ -10,6 +10,7 @@ FLOORS = {
     "stance_macro_f1": 0.88,
     "statement_f1": 0.73,
     "content_overlap_f1": 0.82,
+    "speaker_resolution_accuracy": 0.80,
 }
 
 
@@ -33,3 +34,10 @@ def test_end_to_end_statements(scores) -> None:
 
 def test_content_spans(scores) -> None:
     assert scores["spans"]["content_overlap"]["f1"] >= FLOORS["content_overlap_f1"]
+
+
+def test_speaker_resolution_beats_the_nearest_name_baseline(scores) -> None:
+    model = scores["speakers"]["model"]["all"]
+    baseline = scores["speakers"]["nearest_name_baseline"]["all"]
+    assert model["accuracy"] >= FLOORS["speaker_resolution_accuracy"]
+    assert model["accuracy"] > baseline["accuracy"] + 0.1

@@ -3,6 +3,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,8 @@ from stance import corpus as c
 from stance.evaluation import nearest_name_baseline, speaker_resolution_scores
 from stance.speakers import distance_buckets, lowercase_vocabulary, resolution_type
 from stance.types import Speaker
+
+REPO = Path(__file__).resolve().parent.parent
 
 DOC = """### pol-0002
 domain: politics
@@ -105,16 +109,22 @@ def test_training_targets_point_at_the_gold_mention() -> None:
     (window,) = label_windows(
         tokenizer, [doc], 256, 64, ["denial", "speculation", "hedge", "assertion"]
     )
-    # "its leader" and "Petrov" link to M1; "A port official" and "he" are never named.
-    assert sorted(item["target"] > 0 for item in window.speaker_items) == [False, False, True, True]
+    # Every source is an item: 0 never named, 1 the source itself, 2 + i its window's mentions.
+    # "The dockworkers' union" is itself; "its leader" and "Petrov" link to M1; "A port
+    # official" and "he" are never named.
+    targets = sorted(min(item["target"], 2) for item in window.speaker_items)
+    assert targets == [0, 0, 1, 2, 2]
     batch = collate([window, window], tokenizer.pad_token_id)
     valid = batch["speaker_valid"].numpy()
+    linked = 0
     for row, target in enumerate(batch["speaker_target"].tolist()):
-        if target:
-            assert valid[row, target - 1] == 1  # the target column is one of its own candidates
-            mask = batch["candidate_mask"][target - 1].numpy().astype(bool)
+        if target >= 2:
+            linked += 1
+            assert valid[row, target - 2] == 1  # the target column is one of its own candidates
+            mask = batch["candidate_mask"][target - 2].numpy().astype(bool)
             offsets = window.offsets[mask]
             assert doc["text"][offsets[0, 0] : offsets[-1, 1]] == "Union leader Hana Petrov"
+    assert linked == 4  # two windows, two linked sources each
 
 
 def test_resolution_scores_and_nearest_name_baseline() -> None:
@@ -151,3 +161,61 @@ def test_resolution_scores_and_nearest_name_baseline() -> None:
     baseline = nearest_name_baseline([doc], common)[0]
     assert baseline[span["he"]] == span["Petrov"]  # the nearest preceding name: wrong here
     assert speaker_resolution_scores([doc], [baseline], common)["never_named"]["accuracy"] == 0.0
+
+
+ARTICLE = (
+    "Harbour strike ends after late-night deal\n"
+    "VELMORE, March 3 - Transport Minister Ilse Varga said on Tuesday that the dockworkers had "
+    "accepted a three-year pay deal. The ports would reopen on Thursday, she said.\n"
+    "Union leader Tomas Brandt told reporters the deal was probably the best his members could "
+    'get. "We are tired, and we want to work," Brandt said.\n'
+    "A shipping agent in the port said that dozens of vessels were still waiting offshore."
+)
+
+
+def speakers_by_source(statements) -> dict[str, str | None]:
+    return {
+        st.source.text: (st.speaker.name if st.speaker else None)
+        for st in statements
+        if st.source is not None
+    }
+
+
+def test_shipped_model_resolves_pronouns_and_surnames(nlp) -> None:
+    found = speakers_by_source(nlp.predict(ARTICLE))
+    assert found["she"] == "Transport Minister Ilse Varga"
+    assert found["Brandt"] == "Union leader Tomas Brandt"
+    assert found["A shipping agent in the port"] is None  # never named
+    for st in nlp.predict(ARTICLE):
+        if st.speaker is not None:
+            assert ARTICLE[st.speaker.start : st.speaker.end] == st.speaker.text
+            assert st.to_dict()["speaker"]["name"] == st.speaker.name
+
+
+def test_both_backends_resolve_the_same_speakers(nlp) -> None:
+    import stance
+
+    onnx = stance.load(backend="onnx")
+    for text in (ARTICLE, (REPO / "examples" / "article.txt").read_text(encoding="utf-8")):
+        torch_found = [(st.span_key(), st.speaker) for st in nlp.predict(text)]
+        onnx_found = [(st.span_key(), st.speaker) for st in onnx.predict(text)]
+        assert dict(onnx_found).keys() == dict(torch_found).keys()
+        agree = sum(dict(onnx_found)[k] == v for k, v in torch_found)
+        assert agree >= 0.9 * len(torch_found)
+
+
+def test_cli_table_groups_statements_by_speaker() -> None:
+    import subprocess
+    import sys
+
+    result = subprocess.run(
+        [sys.executable, "-m", "stance.cli", "predict", "-"],
+        input=ARTICLE,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    groups = [line for line in result.stdout.splitlines() if line.startswith("-- ")]
+    assert "-- Transport Minister Ilse Varga (2)" in groups
+    assert any(line.startswith("-- unnamed sources") for line in groups)
