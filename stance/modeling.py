@@ -30,7 +30,7 @@ from transformers import AutoConfig, AutoModel, BertConfig, PreTrainedModel
 from stance.base_encoder import verified_weights
 from stance.configuration import CUE_TAGS, MENTION_TAGS, ROLE_TAGS, StanceConfig
 from stance.errors import ModelFilesError
-from stance.speakers import DISTANCE_BUCKETS
+from stance.speakers import DISTANCE_BUCKETS, MATCH_LEVELS
 
 WEIGHTS_NAME = "model.safetensors"
 __all__ = ["ModelFilesError", "StanceModel", "StanceOutput", "load_folder"]
@@ -147,6 +147,7 @@ class StanceModel(PreTrainedModel):
             self.speaker_candidate = nn.Linear(hidden, width)
             self.speaker_product = nn.Linear(hidden, width)
             self.speaker_distance = nn.Embedding(DISTANCE_BUCKETS, width)
+            self.speaker_match = nn.Embedding(MATCH_LEVELS, width)
             self.speaker_out = nn.Sequential(nn.GELU(), nn.Linear(width, 1))
             self.speaker_null = nn.Sequential(
                 nn.Linear(hidden, width), nn.GELU(), nn.Linear(width, 1)
@@ -222,13 +223,15 @@ class StanceModel(PreTrainedModel):
         Args:
             anchors: [A, H] pooled encoder states of the sources to resolve.
             candidates: [K, H] pooled encoder states of candidate mentions.
-            buckets: [A, K] bucketed signed distances (:func:`stance.speakers.distance_buckets`).
+            buckets: [A, K] pair features: distance bucket and string match
+                (:func:`stance.speakers.pair_features`).
         """
         pair = (
             self.speaker_anchor(anchors)[:, None, :]
             + self.speaker_candidate(candidates)[None, :, :]
             + self.speaker_product(anchors[:, None, :] * candidates[None, :, :])
-            + self.speaker_distance(buckets)
+            + self.speaker_distance(torch.div(buckets, MATCH_LEVELS, rounding_mode="floor"))
+            + self.speaker_match(torch.remainder(buckets, MATCH_LEVELS))
         )
         scores = self.speaker_out(self.dropout(pair)).squeeze(-1)
         return torch.cat([self.speaker_null(anchors), self.speaker_self(anchors), scores], dim=1)

@@ -60,6 +60,53 @@ def distance_buckets(
     return bucket + MAX_DISTANCE_BUCKET
 
 
+#: String match between a source and a candidate: no shared content word, some, or every
+#: content word of the source in the candidate ("Renvall" in "Finance Minister Oskar Renvall").
+MATCH_LEVELS = 3
+_FUNCTION_WORDS = frozenset(
+    {"the", "a", "an", "its", "his", "her", "their", "our", "my", "your", "of", "and", "for",
+     "at", "in", "on", "to", "s", "he", "she", "they", "it", "we", "i", "you"}
+)  # fmt: skip
+
+
+def _content_words(text: str) -> frozenset[str]:
+    return frozenset(re.findall(r"\w+", text.lower())) - _FUNCTION_WORDS
+
+
+def pair_features(
+    text: str, anchors: Sequence[tuple[int, int]], candidates: Sequence[tuple[int, int]]
+) -> np.ndarray:
+    """Feature index [A, K] of every (source, candidate) pair: distance bucket and string match.
+
+    The index is ``distance_bucket * MATCH_LEVELS + match``; the model splits it into two
+    embeddings. String match is the classic coreference cue for surnames and descriptions
+    ("the ministry" → "the Justice Ministry"); distance is the cue for pronouns.
+
+    Example:
+        >>> text = "Finance Minister Oskar Renvall spoke. Renvall said no."
+        >>> pair_features(text, [(38, 45)], [(0, 30)]).tolist()  # near (bucket 9), full match (2)
+        [[29]]
+    """
+    if not len(anchors) or not len(candidates):
+        return np.zeros((len(anchors), len(candidates)), dtype=np.int64)
+    buckets = distance_buckets(
+        np.array([a[0] for a in anchors], dtype=np.int64),
+        np.array([a[1] for a in anchors], dtype=np.int64),
+        np.array([c[0] for c in candidates], dtype=np.int64),
+        np.array([c[1] for c in candidates], dtype=np.int64),
+    )
+    anchor_words = [_content_words(text[a[0] : a[1]]) for a in anchors]
+    candidate_words = [_content_words(text[c[0] : c[1]]) for c in candidates]
+    match = np.array(
+        [
+            [0 if not (a & c) else (2 if a <= c else 1) for c in candidate_words]
+            for a in anchor_words
+        ],
+        dtype=np.int64,
+    )
+    return buckets * MATCH_LEVELS + match
+
+
 def overlap_share(a: tuple[int, int], b: tuple[int, int]) -> float:
     """Characters shared by two spans over the characters of their union.
 
@@ -142,11 +189,7 @@ class DocumentSpeakers:
         # One placeholder column when no mention was tagged keeps the graph's shapes non-empty.
         vectors = [self.mentions[m] for m in mention_keys] or [np.zeros_like(anchors[0])]
         candidates = np.stack(vectors).astype(np.float32)
-        starts = np.array([m[0] for m in mention_keys] or [0], dtype=np.int64)
-        ends = np.array([m[1] for m in mention_keys] or [0], dtype=np.int64)
-        buckets = distance_buckets(
-            np.array([k[0] for k in to_rank]), np.array([k[1] for k in to_rank]), starts, ends
-        )
+        buckets = pair_features(text, to_rank, mention_keys or [(0, 0)])
         logits = np.array(backend.score_speakers(anchors, candidates, buckets), dtype=np.float64)
         blocked = np.array(
             [[overlap_share(k, m) >= SELF_OVERLAP for m in mention_keys] or [True] for k in to_rank]

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from stance.speakers import distance_buckets
+from stance.speakers import pair_features
 from stance.types import CUE_TAGS, MENTION_TAGS, ROLE_TAGS
 
 IGNORE = -100
@@ -157,7 +157,7 @@ def label_windows(
             window.pairs.append({"cue": cue_range, "role_tags": role, "items": items})
         window.cue_tags = cue_tags
         if any("speaker" in st for st in doc["statements"]):
-            _label_speakers(window, doc["statements"])
+            _label_speakers(window, doc["text"], doc["statements"])
     return windows
 
 
@@ -165,7 +165,7 @@ def _key(span: dict[str, Any]) -> tuple[int, int]:
     return (span["start"], span["end"])
 
 
-def _label_speakers(window: Window, statements: Sequence[dict[str, Any]]) -> None:
+def _label_speakers(window: Window, text: str, statements: Sequence[dict[str, Any]]) -> None:
     """Mention tags and mention-ranking items of one window (corpora with speaker links).
 
     Every canonical mention inside the window is tagged; a mention cut by the window edge is
@@ -198,12 +198,7 @@ def _label_speakers(window: Window, statements: Sequence[dict[str, Any]]) -> Non
             continue
         if speaker is not None and speaker != source and speaker not in candidates:
             continue  # the canonical mention is in another window
-        buckets = distance_buckets(
-            np.array([source[0]]),
-            np.array([source[1]]),
-            np.array([k[0] for k in candidates], dtype=np.int64),
-            np.array([k[1] for k in candidates], dtype=np.int64),
-        )[0]
+        buckets = pair_features(text, [source], candidates)[0]
         window.speaker_items.append(
             {
                 "anchor": anchor,
