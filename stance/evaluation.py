@@ -714,9 +714,10 @@ def speaker_resolution_scores(
 
     A source needs resolving when its gold speaker is not the source itself (pronouns,
     descriptions, surnames, and sources whose speaker is never named). A prediction is
-    *correct* when it names the same speaker: it overlaps (character share >= 0.5) the gold
-    canonical mention or any other gold mention of that speaker, or both are ``None``; it is
-    *canonical* when it overlaps the canonical mention itself.
+    *correct* when it names the same speaker: at least half of the shorter of it and a gold
+    mention of that speaker (the canonical one or a source linked to it) is shared, so "Jonas
+    Ekdal" for "Prime Minister Jonas Ekdal" counts, or both are ``None``. It is *canonical*
+    when it is the canonical mention itself (character overlap >= 0.5 of the union).
 
     Args:
         gold_docs: Corpus documents whose statements carry ``speaker``.
@@ -739,7 +740,12 @@ def speaker_resolution_scores(
         >>> speaker_resolution_scores([doc], [{(35, 38): (0, 10)}], frozenset())["pronoun"]
         {'n': 1, 'accuracy': 1.0, 'canonical_accuracy': 1.0}
     """
-    from stance.speakers import RESOLUTION_TYPES, overlap_share, resolution_type
+    from stance.speakers import (
+        RESOLUTION_TYPES,
+        overlap_of_shorter,
+        overlap_share,
+        resolution_type,
+    )
 
     groups = ("all", *RESOLUTION_TYPES, "never_named", "overall")
     counts: dict[str, list[int]] = {t: [0, 0, 0] for t in groups}
@@ -764,7 +770,7 @@ def speaker_resolution_scores(
                 correct = canonical = pred is None
             else:
                 correct = pred is not None and any(
-                    overlap_share(pred, m) >= 0.5 for m in clusters[key]
+                    overlap_of_shorter(pred, m) >= 0.5 for m in clusters[key]
                 )
                 canonical = pred is not None and overlap_share(pred, key) >= 0.5
             kind = resolution_type(
