@@ -183,10 +183,12 @@ def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
         "",
         "Each gold source whose speaker is not the source itself is resolved by the model from "
         "the text (the gold source spans are given, as the gold statements are for stance). "
-        "*Accuracy*: the predicted speaker is a mention of the gold speaker (character overlap "
-        "≥ 0.5 with its canonical mention or another of its gold mentions), or both are none; "
-        "*canonical*: it is the canonical mention itself. The baseline links every such "
-        "source to the nearest preceding source containing a proper name.",
+        "*Accuracy*: the predicted speaker is a mention of the gold speaker (it shares at "
+        "least half of the shorter span with the canonical mention or another gold mention of "
+        'that speaker, so "Jonas Ekdal" for "Prime Minister Jonas Ekdal" counts), or both are '
+        "none; *canonical*: it is the canonical mention itself (character overlap ≥ 0.5 of the "
+        "union). The baseline links every such source to the nearest preceding source "
+        "containing a proper name, and never answers none when one precedes.",
         "",
         markdown_table(
             ["sources", "n", "model accuracy", "model canonical", "nearest-name baseline"],

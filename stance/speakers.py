@@ -109,6 +109,10 @@ def pair_features(
     return buckets * MATCH_LEVELS + match
 
 
+def _shared(a: tuple[int, int], b: tuple[int, int]) -> int:
+    return max(0, min(a[1], b[1]) - max(a[0], b[0]))
+
+
 def overlap_share(a: tuple[int, int], b: tuple[int, int]) -> float:
     """Characters shared by two spans over the characters of their union.
 
@@ -116,10 +120,22 @@ def overlap_share(a: tuple[int, int], b: tuple[int, int]) -> float:
         >>> overlap_share((0, 10), (5, 10))
         0.5
     """
-    inter = min(a[1], b[1]) - max(a[0], b[0])
-    if inter <= 0:
-        return 0.0
-    return inter / (max(a[1], b[1]) - min(a[0], b[0]))
+    shared = _shared(a, b)
+    return shared / (max(a[1], b[1]) - min(a[0], b[0])) if shared else 0.0
+
+
+def overlap_of_shorter(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Characters shared by two spans over the characters of the shorter one.
+
+    "Jonas Ekdal" names the same person as "Prime Minister Jonas Ekdal" (1.0), although it is
+    less than half of the longer span.
+
+    Example:
+        >>> overlap_of_shorter((15, 26), (0, 26))
+        1.0
+    """
+    shared = _shared(a, b)
+    return shared / min(a[1] - a[0], b[1] - b[0]) if shared else 0.0
 
 
 _JOINERS = "-'’"
@@ -146,22 +162,6 @@ def whole_name(text: str, span: Span | None) -> Span | None:
         while start > 0 and text[start - 1].isalnum():
             start -= 1
     return Span.from_offsets(text, start, end)
-
-
-def overlap_of_shorter(a: tuple[int, int], b: tuple[int, int]) -> float:
-    """Characters shared by two spans over the characters of the shorter one.
-
-    "Jonas Ekdal" names the same person as "Prime Minister Jonas Ekdal" (1.0), although it is
-    less than half of the longer span.
-
-    Example:
-        >>> overlap_of_shorter((15, 26), (0, 26))
-        1.0
-    """
-    inter = min(a[1], b[1]) - max(a[0], b[0])
-    if inter <= 0:
-        return 0.0
-    return inter / min(a[1] - a[0], b[1] - b[0])
 
 
 class SpeakerBackend(Protocol):

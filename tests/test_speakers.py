@@ -166,7 +166,7 @@ def test_resolution_scores_and_nearest_name_baseline() -> None:
 ARTICLE = (
     "Harbour strike ends after late-night deal\n"
     "VELMORE, March 3 - Transport Minister Ilse Varga said on Tuesday that the dockworkers had "
-    "accepted a three-year pay deal. The ports would reopen on Thursday, she said.\n"
+    "accepted a three-year pay deal. She said the ports would reopen on Thursday.\n"
     "Union leader Tomas Brandt told reporters the deal was probably the best his members could "
     'get. "We are tired, and we want to work," Brandt said.\n'
     "A shipping agent in the port said that dozens of vessels were still waiting offshore."
@@ -183,7 +183,7 @@ def speakers_by_source(statements) -> dict[str, str | None]:
 
 def test_shipped_model_resolves_pronouns_and_surnames(nlp) -> None:
     found = speakers_by_source(nlp.predict(ARTICLE))
-    assert found["she"] == "Transport Minister Ilse Varga"
+    assert found["She"] == "Transport Minister Ilse Varga"
     assert found["Brandt"] == "Union leader Tomas Brandt"
     assert found["A shipping agent in the port"] is None  # never named
     for st in nlp.predict(ARTICLE):
