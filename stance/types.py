@@ -82,7 +82,7 @@ def display_name(mention: str) -> str:
     """A mention as a display name: one line, no leading article ("the", "a", "an").
 
     Example:
-        >>> display_name("the  opposition\nSocial Alliance")
+        >>> display_name("the  opposition   Social Alliance")
         'opposition Social Alliance'
     """
     words = mention.split()

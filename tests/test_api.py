@@ -51,16 +51,17 @@ def test_module_level_predict_and_to_dict() -> None:
     text = EXAMPLES["assertion"][0]
     (st,) = stance.predict(text)
     row = st.to_dict()
-    assert set(row) == {"source", "cue", "content", "label", "score", "scores"}
+    assert set(row) == {"source", "cue", "content", "label", "score", "scores", "speaker"}
     assert row["source"]["text"] == "Finance Minister Aro Lindqvist"
+    assert row["speaker"]["name"] == "Finance Minister Aro Lindqvist"  # its own canonical mention
     assert row["cue"]["text"] == "told reporters"
 
 
 def same(a: list[Statement], b: list[Statement]) -> bool:
     """Equal spans and labels; scores equal within 1e-4 (padding changes float rounding)."""
-    return [(s.span_key(), s.label) for s in a] == [(s.span_key(), s.label) for s in b] and all(
-        abs(x.score - y.score) < 1e-4 for x, y in zip(a, b, strict=True)
-    )
+    return [(s.span_key(), s.label, s.speaker) for s in a] == [
+        (s.span_key(), s.label, s.speaker) for s in b
+    ] and all(abs(x.score - y.score) < 1e-4 for x, y in zip(a, b, strict=True))
 
 
 def test_many_texts_equal_one_by_one(nlp) -> None:
