@@ -313,7 +313,10 @@ checked by the validator (spans equal their text, labels in the set, unique ids,
 for content spans, no near duplicates across splits). Every corpus document carries the first
 pass (`annotation_pass: first`); the agreement study above re-annotated a sample. Version 2 added
 full-length articles and the hard cases below, chosen after an error analysis of the v1 model
-(`reports/error-analysis-v1.md`); v1 documents kept their ids and splits.
+(`reports/error-analysis-v1.md`); v1 documents kept their ids and splits. Speaker links were
+proposed by a script (`scripts/propose_speakers.py`) and then checked and corrected document by
+document by seven reviewers against GUIDELINES.md section 7; their recurring questions became
+rules 11–16 there. The links are a single pass: no agreement figure exists for them yet.
 
 ## Limitations
 
