@@ -146,6 +146,19 @@ def pad_batch(windows: Sequence[Window], pad_id: int) -> tuple[np.ndarray, np.nd
     return ids, mask
 
 
+def tag_positions(attention: np.ndarray) -> np.ndarray:
+    """Positions a tag may be read at [B, T]: real tokens other than [CLS] and [SEP].
+
+    Example:
+        >>> tag_positions(np.array([[1, 1, 1, 1], [1, 1, 1, 0]])).astype(int).tolist()
+        [[0, 1, 1, 0], [0, 1, 0, 0]]
+    """
+    inner = attention.astype(bool)
+    inner[:, 0] = False
+    inner[np.arange(len(attention)), attention.sum(axis=1) - 1] = False
+    return inner
+
+
 # ------------------------------------------------------------------------------ decoding
 
 
@@ -401,11 +414,7 @@ class Predictor:
         if not windows:
             return
         ids, attention = pad_batch(windows, self.tokenizer.pad_token_id)
-        lengths = attention.sum(axis=1)
-        # Positions a tag may be read at: real tokens other than [CLS] and [SEP].
-        inner = attention.astype(bool)
-        inner[:, 0] = False
-        inner[np.arange(len(windows)), lengths - 1] = False
+        inner = tag_positions(attention)
         states, cue_probs = self.backend.encode(ids, attention)
         if speakers is not None:
             self._collect_mentions(texts, windows, states, inner, speakers)
@@ -563,9 +572,7 @@ class Predictor:
         for batch in pack_windows([len(w) for w in windows], self.token_budget):
             chosen = [windows[i] for i in batch]
             ids, attention = pad_batch(chosen, self.tokenizer.pad_token_id)
-            inner = attention.astype(bool)
-            inner[:, 0] = False
-            inner[np.arange(len(chosen)), attention.sum(axis=1) - 1] = False
+            inner = tag_positions(attention)
             states, _ = self.backend.encode(ids, attention)
             self._collect_mentions(texts, chosen, states, inner, speakers)
             rows, masks, spans = [], [], []
