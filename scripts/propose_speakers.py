@@ -4,8 +4,9 @@ A first pass for the speaker-resolution annotation (GUIDELINES.md, section 7): i
 guesses into the files so that annotators only correct them, document by document. The guesses
 are heuristics (nearest preceding named source for pronouns, longer mention of the same name
 for surnames and short organisation names, shared head noun for descriptions); they are not
-the gold until a person has checked them. Lines that already carry a link are left alone, so
-the script can be re-run after corrections.
+the gold until a person has checked them. Lines that already carry a link are left alone, but
+a source with no link (reviewed as its own canonical mention) gets a proposal again: run it on
+unreviewed files only.
 
     python scripts/propose_speakers.py data/annotations/source/*.txt
 """
@@ -44,11 +45,8 @@ def propose_block(marked: str, lines: list[tuple[int, str]], lower: set[str]):
     text, spans, problems = _strip_tags(marked, "")
     if problems:
         return None
-    parsed = []
-    for _, body in lines:
-        parts = body.split()
-        parsed.append(parts)
-    sources = []  # (tag, start, end) in text order, first statement occurrence
+    parsed = [body.split() for _, body in lines]
+    sources = []  # source tags in text order
     seen = set()
     for parts in parsed:
         src = parts[0]
@@ -65,11 +63,7 @@ def propose_block(marked: str, lines: list[tuple[int, str]], lower: set[str]):
     new_mentions: dict[str, tuple[int, int]] = {}
 
     def canonical(tag: str) -> str | None:
-        ref = decided.get(tag, tag)
-        return ref
-
-    def is_named(tag: str) -> bool:
-        return bool(name_tokens(text[slice(*spans[tag])], lower))
+        return decided.get(tag, tag)
 
     for tag in sources:
         s_text = text[slice(*spans[tag])]
@@ -165,8 +159,6 @@ def main(paths: list[Path]) -> int:
         source = path.read_text(encoding="utf-8")
         blocks, _ = _blocks(source, str(path))
         out_lines = source.splitlines()
-        replacements: dict[int, list[str]] = {}  # first line index -> new lines; others removed
-        removed: set[int] = set()
         for block in blocks:
             marked = "\n".join(block.text_lines).strip()
             result = propose_block(marked, block.statement_lines, lower)
@@ -195,7 +187,6 @@ def main(paths: list[Path]) -> int:
                 parts.append("=" + (ref if ref is not None else "-"))
                 out_lines[line_no - 1] = "@ " + " ".join(parts)
             changed_docs += 1
-        del replacements, removed
         path.write_text("\n".join(out_lines) + "\n", encoding="utf-8")
     print(f"proposed links in {changed_docs} documents")
     return 0
