@@ -1,7 +1,8 @@
 """Accuracy of a predictor on the test split, whatever its backend (numpy only).
 
-Two figures, as in the evaluation report: stance macro-F1 with gold statements (the stance head
-reads the gold cue and content) and end-to-end content-span token-overlap F1.
+The evaluation report's figures, for either backend: stance macro-F1 with gold statements (the
+stance head reads the gold cue and content), end-to-end content-span token-overlap F1 and
+statement F1, and speaker-resolution accuracy given the gold sources.
 """
 
 from __future__ import annotations
@@ -11,7 +12,13 @@ from typing import Any
 import numpy as np
 
 from stance.decoding import Predictor, pack_windows, pad_batch
-from stance.evaluation import prediction_documents, span_scores, stance_scores
+from stance.evaluation import (
+    prediction_documents,
+    span_scores,
+    stance_scores,
+    statement_scores,
+)
+from stance.trainer import speaker_resolution
 from stance.windows import label_windows
 
 
@@ -60,10 +67,15 @@ def gold_stance(predictor: Predictor, docs: list[dict[str, Any]]) -> dict[str, A
 
 
 def accuracy(predictor: Predictor, docs: list[dict[str, Any]]) -> dict[str, float]:
-    """Stance macro-F1 (gold statements) and content token-overlap F1 (end to end)."""
-    predicted = predictor.predict([d["text"] for d in docs])
-    content = span_scores(docs, prediction_documents(docs, predicted), "content", "overlap")
-    return {
+    """Stance macro-F1 (gold statements), content token-overlap and statement F1 (end to end),
+    speaker-resolution accuracy (sources whose speaker is named elsewhere)."""
+    predicted = prediction_documents(docs, predictor.predict([d["text"] for d in docs]))
+    figures = {
         "stance_macro_f1": float(gold_stance(predictor, docs)["macro_f1"]),
-        "content_overlap_f1": float(content["f1"]),
+        "content_overlap_f1": float(span_scores(docs, predicted, "content", "overlap")["f1"]),
+        "statement_f1": float(statement_scores(docs, predicted)["f1"]),
     }
+    if getattr(predictor.backend, "has_speakers", False):
+        resolved = speaker_resolution(predictor, docs)["model"]["all"]["accuracy"]
+        figures["speaker_resolution_accuracy"] = float(resolved)
+    return figures

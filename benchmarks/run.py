@@ -123,6 +123,21 @@ def _latency(run_one: Any, texts: list[str]) -> dict[str, float]:
     return {"p50_ms": statistics.median(times) * 1000, "p95_ms": quantiles[18] * 1000}
 
 
+class _TimedSession:
+    """An ONNX Runtime session that adds the seconds spent in ``run`` to ``clock[name]``."""
+
+    def __init__(self, session: Any, name: str, clock: dict[str, float]):
+        self.session, self.name, self.clock = session, name, clock
+        clock[name] = 0.0
+
+    def run(self, *args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return self.session.run(*args, **kwargs)
+        finally:
+            self.clock[self.name] += time.perf_counter() - started
+
+
 def worker(system: str, data: dict[str, Any]) -> dict[str, Any]:
     """Measures one system in this process."""
     texts: list[str] = data["texts"]
@@ -152,9 +167,20 @@ def worker(system: str, data: dict[str, Any]) -> dict[str, Any]:
 
         nlp = stance.load(backend=system)
         nlp.predict(texts[0])
+        forward: dict[str, float] = {}
+        if system == "onnx":
+            # Where (c)'s time goes: each graph's forward passes; the rest is tokenisation,
+            # windowing and decoding (what the (c) >= 80% of (d) target bounds).
+            backend = nlp._predictor.backend
+            backend.sessions = {
+                name: _TimedSession(session, name, forward)
+                for name, session in backend.sessions.items()
+            }
         started = time.perf_counter()
         results = nlp.predict(texts)
         elapsed = time.perf_counter() - started
+        if forward:
+            out["forward_seconds"] = dict(forward)
         predicted = [[(s.cue.start, s.cue.end) for s in r] for r in results]
         out["statements"] = sum(len(r) for r in results)
         out.update(_latency(nlp.predict, texts[:LATENCY_PARAGRAPHS]))
@@ -294,7 +320,24 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         "(c) stance macro-F1 loss <= 0.5 point": deltas.get("stance_macro_f1", -99) >= -0.5,
         "(c) content-span F1 loss <= 0.5 point": deltas.get("content_overlap_f1", -99) >= -0.5,
     }
-    return {"ratios": ratios, "accuracy_delta_points": deltas, "targets": targets}
+    breakdown = None
+    if onnx.get("forward_seconds"):
+        total = onnx["seconds"]
+        graphs = onnx["forward_seconds"]
+        encoder = graphs.get("encoder.onnx", 0.0)
+        roles = graphs.get("roles.onnx", 0.0)
+        breakdown = {
+            "encoder_share": round(encoder / total, 4),
+            "roles_share": round(roles / total, 4),
+            "heads_share": round((sum(graphs.values()) - encoder - roles) / total, 4),
+            "outside_model_share": round(1 - sum(graphs.values()) / total, 4),
+        }
+    return {
+        "ratios": ratios,
+        "accuracy_delta_points": deltas,
+        "targets": targets,
+        "onnx_time_shares": breakdown,
+    }
 
 
 LABELS = {
@@ -344,6 +387,16 @@ def markdown(results: dict[str, Any]) -> str:
     summary = results["summary"]
     ratios = ", ".join(f"{k.replace('_', ' ')} {_fmt(v, 2)}×" for k, v in summary["ratios"].items())
     lines += ["", f"Ratios (sentences/s): {ratios}.", ""]
+    shares = summary.get("onnx_time_shares")
+    if shares:
+        lines += [
+            "Where (c)'s time goes: "
+            f"encoder graph {shares['encoder_share']:.1%}, cue-conditioned role layer "
+            f"{shares['roles_share']:.1%}, stance and speaker heads {shares['heads_share']:.1%}, "
+            f"outside the model (tokenisation, windowing, decoding) "
+            f"{shares['outside_model_share']:.1%}.",
+            "",
+        ]
     acc = {n: results["systems"].get(n, {}).get("accuracy") for n in ("torch", "onnx")}
     if acc["torch"] and acc["onnx"]:
         lines += [
@@ -353,7 +406,11 @@ def markdown(results: dict[str, Any]) -> str:
         for key, label in (
             ("stance_macro_f1", "stance macro-F1 (gold statements)"),
             ("content_overlap_f1", "content token-overlap F1"),
+            ("statement_f1", "statement F1"),
+            ("speaker_resolution_accuracy", "speaker resolution accuracy (gold sources)"),
         ):
+            if key not in acc["torch"] or key not in acc["onnx"]:
+                continue
             lines.append(
                 f"| {label} | {acc['torch'][key]:.4f} | {acc['onnx'][key]:.4f} | "
                 f"{summary['accuracy_delta_points'][key]:+.2f} |"

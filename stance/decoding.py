@@ -137,9 +137,17 @@ def pack_windows(lengths: Sequence[int] | np.ndarray, token_budget: int) -> list
 
 
 def pad_batch(windows: Sequence[Window], pad_id: int) -> tuple[np.ndarray, np.ndarray]:
-    """Input ids and attention mask [B, T] (int64) of a batch of windows."""
+    """Input ids and attention mask [B, T] (int64) of a batch of windows; T is even.
+
+    Why even: ONNX Runtime's int8 MatMul kernel computes rows (tokens) two at a time and gives
+    the last row of an odd row count to a different kernel whose result differs slightly, so
+    with odd widths a window's output could change with its place in a batch. With an even
+    width every batch has an even row count and every token takes the same path, alone or in
+    any batch (the extra pad token is masked, as all padding is).
+    """
     lengths = np.fromiter((len(w) for w in windows), dtype=np.int64, count=len(windows))
     width = int(lengths.max())
+    width += width % 2
     mask = (np.arange(width)[None, :] < lengths[:, None]).astype(np.int64)
     ids = np.full((len(windows), width), pad_id, dtype=np.int64)
     ids[mask.astype(bool)] = np.concatenate([w.input_ids for w in windows])

@@ -51,8 +51,9 @@ def model_copy(tmp_path: Path) -> Path:
 
 def test_backend_choice(onnx_nlp, torch_nlp) -> None:
     assert onnx_nlp.backend == "onnx" and torch_nlp.backend == "torch"
-    # torch is the default where it is installed: it is exact whatever the batch.
-    assert stance.load().backend == "torch"
+    # ONNX is the default on the CPU (as batch-independent as torch, and faster).
+    assert stance.load().backend == "onnx"
+    assert stance.load(device="cpu").backend == "onnx"
     assert type(torch_nlp.model).__name__ == "StanceModel"
     with pytest.raises(AttributeError, match="backend='torch'"):
         _ = onnx_nlp.model
