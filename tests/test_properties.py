@@ -96,7 +96,5 @@ def test_a_batch_equals_its_texts_one_by_one(any_backend, a: str, b: str, c: str
     for text, result in zip((a, b, c), together, strict=True):
         assert same(result, any_backend.predict(text))
     # Windows packed three different ways: one per pass, and all in one pass.
-    assert all(
-        same(x, y)
-        for x, y in zip(any_backend.predict([c, a, b], batch_size=1), together[2:] + together[:2], strict=True)
-    )
+    one_per_pass = any_backend.predict([c, a, b], batch_size=1)
+    assert all(same(x, y) for x, y in zip(one_per_pass, together[2:] + together[:2], strict=True))
