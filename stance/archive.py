@@ -341,7 +341,9 @@ _PIPELINE: Any = None
 _PIPELINE_ERROR: str | None = None
 
 
-def _init_worker(model: str | None, revision: str | None, threads: int, child: bool) -> None:
+def _init_worker(
+    model: str | None, revision: str | None, threads: int, child: bool, backend: str | None = None
+) -> None:
     """Loads the model once per process, with its share of the CPU threads."""
     global _PIPELINE, _PIPELINE_ERROR
     if child:
@@ -354,7 +356,7 @@ def _init_worker(model: str | None, revision: str | None, threads: int, child: b
 
     # Workers share the cores: without a limit every process would start one thread per core.
     try:
-        _PIPELINE = load(model, revision=revision, threads=threads)
+        _PIPELINE = load(model, revision=revision, threads=threads, backend=backend)
     except (ModelFilesError, ModelNotAvailableError, OSError) as err:
         _PIPELINE_ERROR = str(err)
 
@@ -410,12 +412,13 @@ def _ordered_results(
     model: str | None,
     revision: str | None,
     batch_size: int,
+    backend: str | None = None,
 ) -> Iterator[list[DocumentResult]]:
     """Predicts chunks in input order, with at most ``2 * workers`` chunks in flight."""
     if workers == 1:
         torch = sys.modules.get("torch")  # only the torch backend changes torch's threads
         before = torch.get_num_threads() if torch is not None else None
-        _init_worker(model, revision, threads, child=False)
+        _init_worker(model, revision, threads, child=False, backend=backend)
         try:
             for chunk in chunks:
                 yield _predict_chunk(chunk, batch_size)
@@ -432,7 +435,7 @@ def _ordered_results(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(model, revision, threads, True),
+        initargs=(model, revision, threads, True, backend),
     )
     pending: deque[Future[list[DocumentResult]]] = deque()
     try:
@@ -448,7 +451,7 @@ def _ordered_results(
 
 
 def default_threads(workers: int) -> int:
-    """Torch threads per worker so that ``workers`` processes share the usable cores.
+    """Model threads per worker so that ``workers`` processes share the usable cores.
 
     Example:
         >>> default_threads(10**6)
@@ -767,6 +770,7 @@ def run_archive(
     revision: str | None = None,
     workers: int = 1,
     threads: int | None = None,
+    backend: str | None = None,
     batch_size: int = 32,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     part_size: int = DEFAULT_PART_SIZE,
@@ -785,7 +789,8 @@ def run_archive(
         model: Model folder or Hub id (default: the bundled model).
         revision: Hub revision.
         workers: Processes predicting in parallel, each loading the model once.
-        threads: Torch threads per worker (default: the cores divided among the workers).
+        threads: Model threads per worker (default: the cores divided among the workers).
+        backend: ``"onnx"`` or ``"torch"`` (default: as :func:`stance.load`).
         batch_size: Windows per forward pass.
         chunk_size: Documents per task sent to a worker.
         part_size: Documents per Parquet part.
@@ -882,8 +887,9 @@ def run_archive(
 
         try:
             results = _ordered_results(
-                _chunks(documents, chunk_size), workers, threads, model, revision, batch_size
-            )
+                _chunks(documents, chunk_size), workers, threads, model, revision, batch_size,
+                backend,
+            )  # fmt: skip
             for chunk in results:
                 record(sink.write(chunk))
                 bar.update(len(chunk))

@@ -61,7 +61,7 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from stance.pipeline import load
 
     try:
-        nlp = load(args.model, revision=args.revision)
+        nlp = load(args.model, revision=args.revision, backend=args.backend)
     except (ModelFilesError, ModelNotAvailableError, OSError) as err:
         print(f"stance: cannot load the model: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -135,6 +135,7 @@ def cmd_predict_archive(args: argparse.Namespace) -> int:
             revision=args.revision,
             workers=args.workers or 1,
             threads=args.threads,
+            backend=args.backend,
             batch_size=args.batch_size,
             part_size=args.part_size or 1000,
             progress=not args.quiet,
@@ -222,6 +223,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--model", default=None, help="model folder or Hub id (default: bundled)")
     p.add_argument("--revision", default=None, help="Hub revision")
     p.add_argument(
+        "--backend",
+        choices=("onnx", "torch"),
+        default=None,
+        help="default: onnx (int8, CPU) where the model ships an ONNX export, else torch",
+    )
+    p.add_argument(
         "--batch-size", type=int, default=None, help="full windows per pass (default: backend's)"
     )
     p.add_argument("--quiet", action="store_true", help="no progress bar")
@@ -232,7 +239,7 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--text-column", default=None, help="text field of JSONL/Parquet input")
     a.add_argument("--id-column", default=None, help="id field (default: line or row number)")
     a.add_argument("--workers", type=int, default=None, help="worker processes (default 1)")
-    a.add_argument("--threads", type=int, default=None, help="torch threads per worker")
+    a.add_argument("--threads", type=int, default=None, help="model threads per worker")
     a.add_argument("--status", default=None, help="status file (default OUTPUT.status.jsonl)")
     a.add_argument("--part-size", type=int, default=None, help="documents per Parquet part")
     p.set_defaults(func=cmd_predict)

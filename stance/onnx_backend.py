@@ -34,6 +34,26 @@ MAX_TOKEN_BUDGET = 4096
 EXPORT_COMMAND = "python -m stance.export_onnx --model {model} --output {output}"
 
 
+def even_rows(array: np.ndarray, axis: int = 0) -> np.ndarray:
+    """``array`` with its last entry along ``axis`` repeated when that axis has odd length.
+
+    ONNX Runtime's int8 MatMul kernel computes rows two at a time and gives the last row of an
+    odd row count to a different kernel whose result differs slightly, so the heads' item rows
+    are padded to an even count (and the extra outputs dropped): an item's result then does not
+    depend on how many items share its pass. Windows get the same through
+    :func:`stance.decoding.pad_batch` (even widths).
+
+    Example:
+        >>> even_rows(np.array([[1, 2], [3, 4], [5, 6]])).tolist()
+        [[1, 2], [3, 4], [5, 6], [5, 6]]
+        >>> even_rows(np.array([[1, 2, 3]]), axis=1).tolist()
+        [[1, 2, 3, 3]]
+    """
+    if array.shape[axis] % 2 == 0:
+        return array
+    return np.concatenate([array, np.take(array, [-1], axis=axis)], axis=axis)
+
+
 def onnx_folder(model_folder: Path) -> Path:
     """Where a model folder keeps its ONNX export."""
     return Path(model_folder) / ONNX_DIR
@@ -113,11 +133,11 @@ class OnnxBackend:
             {
                 "pair_states": pair_states,
                 "pair_cue_mask": pair_cue_mask,
-                "item_pair": item_pair.astype(np.int64),
-                "item_content_mask": item_content_mask,
+                "item_pair": even_rows(item_pair.astype(np.int64)),
+                "item_content_mask": even_rows(item_content_mask),
             },
         )
-        return probs
+        return probs[: len(item_pair)]
 
     def tag_mentions(self, states: Any) -> np.ndarray:
         """Speaker-mention tag probabilities."""
@@ -137,12 +157,12 @@ class OnnxBackend:
         (logits,) = self.sessions[SPEAKERS_FILE].run(
             None,
             {
-                "anchors": anchors.astype(np.float32),
-                "candidates": candidates.astype(np.float32),
-                "buckets": buckets.astype(np.int64),
+                "anchors": even_rows(anchors.astype(np.float32)),
+                "candidates": even_rows(candidates.astype(np.float32)),
+                "buckets": even_rows(even_rows(buckets.astype(np.int64)), axis=1),
             },
         )
-        return logits
+        return logits[: len(anchors), : len(candidates) + 2]
 
 
 def graph_files(manifest: dict[str, Any]) -> tuple[str, ...]:

@@ -85,3 +85,17 @@ def test_missing_file_and_missing_model(tmp_path: Path) -> None:
 
 def test_usage_error() -> None:
     assert run("predict", str(ARTICLE), "--format", "xml").returncode == 2
+
+
+def test_backend_choice(jsonl_rows: list[dict]) -> None:
+    """--backend torch reads the same statements as the default (ONNX) backend."""
+    result = run("predict", str(ARTICLE), "--format", "jsonl", "--backend", "torch")
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+
+    def key(row: dict) -> tuple:
+        return row["cue"]["start"], row["content"]["start"], row["content"]["end"], row["label"]
+
+    assert [key(r) for r in rows] == [key(r) for r in jsonl_rows]
+    wrong = run("predict", str(ARTICLE), "--backend", "tensorflow")
+    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr

@@ -248,3 +248,32 @@ def test_export_is_deterministic(tiny_export: Path, tmp_path: Path) -> None:
     first = json.loads((tiny_export / "onnx" / "manifest.json").read_text())["files"]
     second = json.loads((tmp_path / "again" / "manifest.json").read_text())["files"]
     assert first == second
+
+
+def test_head_items_do_not_depend_on_their_neighbours(onnx_nlp) -> None:
+    """Stance items and speaker anchors give the same scores alone as among others."""
+    import numpy as np
+
+    backend, rng = onnx_nlp._predictor.backend, np.random.default_rng(0)
+    width, hidden = 12, 384
+    states = rng.standard_normal((2, width, hidden)).astype(np.float32)
+    attention = np.ones((2, width), dtype=np.int64)
+    cue_mask = np.zeros((3, width), dtype=np.int64)
+    cue_mask[:, 3:5] = 1
+    pair_states, _ = backend.read_cues(states, attention, np.array([0, 1, 1]), cue_mask)
+    contents = np.zeros((3, width), dtype=np.int64)
+    contents[0, 5:9], contents[1, 6:11], contents[2, 1:3] = 1, 1, 1
+    items = np.array([0, 1, 2])
+    together = backend.classify_stance(pair_states, cue_mask, items, contents)
+    for i in range(3):
+        one = slice(i, i + 1)
+        alone = backend.classify_stance(pair_states, cue_mask, items[one], contents[one])
+        assert np.array_equal(alone[0], together[i])
+    anchors = rng.standard_normal((3, hidden)).astype(np.float32)
+    candidates = rng.standard_normal((5, hidden)).astype(np.float32)
+    buckets = rng.integers(0, 10, (3, 5))
+    ranked = backend.score_speakers(anchors, candidates, buckets)
+    assert ranked.shape == (3, 7)
+    for i in range(3):
+        one = backend.score_speakers(anchors[i : i + 1], candidates, buckets[i : i + 1])
+        assert np.array_equal(one[0], ranked[i])
