@@ -238,13 +238,11 @@ def worker(system: str, data: dict[str, Any]) -> dict[str, Any]:
     out["found"] = _found(data["cues"], predicted) if predicted is not None else None
     out["peak_rss_mb"] = _peak_rss_mb()
     if system in ("torch", "onnx"):
-        sys.path.insert(0, str(HERE))
-        from accuracy import accuracy
-
+        from stance.backend_accuracy import backend_accuracy
         from stance.corpus import read_corpus
 
         test = [d for d in read_corpus() if d["split"] == "test"]
-        out["accuracy"] = accuracy(nlp._predictor, test)
+        out["accuracy"] = backend_accuracy(nlp._predictor, test)
     return out
 
 

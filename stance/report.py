@@ -133,6 +133,17 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
         if sorted((s["content"]["text"], s["label"]) for s in g["statements"])
         != sorted((s["content"]["text"], s["label"]) for s in p["statements"])
     ]
+    from stance.backend_accuracy import backend_accuracy
+    from stance.onnx_backend import has_onnx
+
+    folder = Path(model_path) if model_path else stance.pipeline.DEFAULT_MODEL_DIR
+    # The ONNX int8 export is what stance.load() runs by default: its validation figures sit
+    # beside the fp32 and fp16 ones.
+    validation_onnx = (
+        backend_accuracy(stance.load(model_path, backend="onnx")._predictor, split["validation"])
+        if has_onnx(folder)
+        else None
+    )
     return {
         "model": model_path or "bundled default",
         "model_name": MODEL_NAME,
@@ -144,6 +155,7 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
         },
         "test": test,
         "validation_shipped": validation,
+        "validation_onnx": validation_onnx,
         "baselines": evaluate_baselines(split["train"], split["test"]),
         "polnear_dev": evaluate_polnear(nlp),
         "training_run": record,
@@ -174,6 +186,7 @@ def headline(results: dict[str, Any]) -> dict[str, float | None]:
 def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
     """Markdown lines of the speaker-resolution table (empty for models without the head)."""
     from stance.evaluation import markdown_table
+    from stance.speakers import PRONOUN_RECENCY_BONUS
 
     if not speakers:
         return []
@@ -188,7 +201,10 @@ def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
         'that speaker, so "Jonas Ekdal" for "Prime Minister Jonas Ekdal" counts), or both are '
         "none; *canonical*: it is the canonical mention itself (character overlap ≥ 0.5 of the "
         "union). The baseline links every such source to the nearest preceding source "
-        "containing a proper name, and never answers none when one precedes.",
+        "containing a proper name, and never answers none when one precedes. The model's "
+        "decoder gives a pronoun source's ranking a bonus for the speaker of the nearest "
+        "preceding source with a named speaker (`stance.speakers.PRONOUN_RECENCY_BONUS`, "
+        f"{PRONOUN_RECENCY_BONUS:g}, chosen on validation).",
         "",
         markdown_table(
             ["sources", "n", "model accuracy", "model canonical", "nearest-name baseline"],
@@ -354,8 +370,10 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
     if record:
         best = next(h for h in record["history"] if h["epoch"] == record["best_epoch"])
         out += [
-            "The shipped weights are fp16 with the base word embeddings frozen and restored from "
-            "the sha256-verified base package; training ran in fp32.",
+            "The shipped torch weights are fp16 with the base word embeddings frozen and "
+            "restored from the sha256-verified base package; training ran in fp32. The ONNX "
+            "export (`python -m stance.export_onnx`), which `stance.load()` runs by default, has "
+            "int8 weights and activations.",
             "",
             markdown_table(
                 ["form", "stance macro-F1", "statement F1", "content overlap F1"],
@@ -367,12 +385,24 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
                         _f(best["validation_content_overlap_f1"]),
                     ],
                     [
-                        "shipped fp16",
+                        "shipped fp16 (torch backend)",
                         _f(validation["stance"]["macro_f1"]),
                         _f(validation["statements"]["f1"]),
                         _f(validation["spans"]["content_overlap"]["f1"]),
                     ],
-                ],
+                ]
+                + (
+                    [
+                        [
+                            "shipped ONNX int8 (default backend)",
+                            _f(onnx["stance_macro_f1"]),
+                            _f(onnx["statement_f1"]),
+                            _f(onnx["content_overlap_f1"]),
+                        ]
+                    ]
+                    if (onnx := results.get("validation_onnx"))
+                    else []
+                ),
             ),
             "",
             "## Training run",
@@ -519,7 +549,8 @@ all-MiniLM-L6-v2 (6 layers, hidden 384; Apache-2.0) from the PyPI package
 cue-conditioned role tagger (a cue-indicator embedding plus one transformer layer that tags that
 cue's source and contents), a stance classifier over each (cue, content) pair, and a speaker
 head (a tagger of speakers' canonical mentions and a mention-ranking scorer that links "he",
-"the minister" or a surname to one of the document's mentions, or to nobody). The weights
+"the minister" or a surname to one of the document's mentions, or to nobody; for pronouns the
+decoder favours the last named speaker). The weights
 are stored in fp16 without the (frozen) word embeddings, which are restored from the base package
 after checking its sha256.
 

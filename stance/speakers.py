@@ -37,6 +37,14 @@ SOURCES_PER_PASS = 64
 #: Measured on validation (resolution accuracy, 91 sources): 0.824 at 0.8 of the union,
 #: 0.780 when any mention sharing half of the shorter span was blocked.
 SELF_OVERLAP = 0.8
+#: Added to the ranking logit of a pronoun source's candidate when that candidate is the
+#: speaker of the nearest preceding source with a named speaker: in news a "he" or "she"
+#: mostly continues the last quoted speaker (the nearest-name baseline's strength on pronouns),
+#: a cue the head, which scores each pair alone, cannot see. Chosen on validation only
+#: (resolution accuracy, 91 sources of which 38 pronouns; ONNX backend): bonus 0 → 0.824
+#: (pronouns 0.842), 0.5 → 0.835, 1 → 0.846, 2 → 0.846, 3 → 0.857 (pronouns 0.921), 4 and 5
+#: → 0.857; never-named sources 0.923 at 0 and 1, 0.916 from 2 on (one pronoun left unnamed).
+PRONOUN_RECENCY_BONUS = 3.0
 
 
 def distance_buckets(
@@ -222,14 +230,22 @@ class DocumentSpeakers:
         }
         if not extra:
             return resolved
-        again = self._rank(text, backend, {**self.mentions, **extra})
         # A source's own decision to be canonical stands; the others may now link to one.
-        return {key: resolved[key] if key in named_sources else again[key] for key in resolved}
+        fixed = {key: resolved[key] for key in named_sources}
+        return self._rank(text, backend, {**self.mentions, **extra}, fixed)
 
     def _rank(
-        self, text: str, backend: SpeakerBackend, mentions: dict[tuple[int, int], np.ndarray]
+        self,
+        text: str,
+        backend: SpeakerBackend,
+        mentions: dict[tuple[int, int], np.ndarray],
+        fixed: dict[tuple[int, int], Speaker | None] | None = None,
     ) -> dict[tuple[int, int], Speaker | None]:
+        """Ranks every source (in text order) unless ``fixed`` already gives its speaker."""
+        fixed = fixed or {}
         resolved: dict[tuple[int, int], Speaker | None] = {}
+        # The speaker of the nearest preceding source whose speaker is named.
+        last_speaker: tuple[int, int] | None = None
         to_rank = sorted(self.sources)
         mention_keys = sorted(mentions)
         mention_starts = np.array([m[0] for m in mention_keys], dtype=np.int64)
@@ -263,13 +279,27 @@ class DocumentSpeakers:
                 ]
             )
             logits[:, 2:][blocked] = -np.inf
-            for key, best in zip(chunk, logits.argmax(axis=1).tolist(), strict=True):
-                if best == 0:
-                    resolved[key] = None
-                elif best == 1:
-                    resolved[key] = Speaker.from_offsets(text, *key)
+            for row, key in enumerate(chunk):
+                if key in fixed:
+                    speaker = fixed[key]
                 else:
-                    resolved[key] = Speaker.from_offsets(text, *near[best - 2])
+                    scores = logits[row]
+                    is_pronoun = text[key[0] : key[1]].strip().lower() in PRONOUNS
+                    if PRONOUN_RECENCY_BONUS and is_pronoun and last_speaker is not None:
+                        scores = scores.copy()
+                        for j, mention in enumerate(near):
+                            if overlap_of_shorter(mention, last_speaker) >= 0.5:
+                                scores[2 + j] += PRONOUN_RECENCY_BONUS
+                    best = int(scores.argmax())
+                    if best == 0:
+                        speaker = None
+                    elif best == 1:
+                        speaker = Speaker.from_offsets(text, *key)
+                    else:
+                        speaker = Speaker.from_offsets(text, *near[best - 2])
+                resolved[key] = speaker
+                if speaker is not None:
+                    last_speaker = (speaker.start, speaker.end)
         return resolved
 
 

@@ -192,12 +192,12 @@ def test_shipped_model_resolves_pronouns_and_surnames(nlp) -> None:
             assert st.to_dict()["speaker"]["name"] == st.speaker.name
 
 
-def test_both_backends_resolve_the_same_speakers(nlp) -> None:
+def test_both_backends_resolve_the_same_speakers() -> None:
     import stance
 
-    onnx = stance.load(backend="onnx")
+    onnx, torch_nlp = stance.load(backend="onnx"), stance.load(backend="torch")
     for text in (ARTICLE, (REPO / "examples" / "article.txt").read_text(encoding="utf-8")):
-        torch_found = [(st.span_key(), st.speaker) for st in nlp.predict(text)]
+        torch_found = [(st.span_key(), st.speaker) for st in torch_nlp.predict(text)]
         onnx_found = [(st.span_key(), st.speaker) for st in onnx.predict(text)]
         assert dict(onnx_found).keys() == dict(torch_found).keys()
         agree = sum(dict(onnx_found)[k] == v for k, v in torch_found)
@@ -219,3 +219,34 @@ def test_cli_table_groups_statements_by_speaker() -> None:
     groups = [line for line in result.stdout.splitlines() if line.startswith("-- ")]
     assert "-- Transport Minister Ilse Varga (2)" in groups
     assert any(line.startswith("-- unnamed sources") for line in groups)
+
+
+class ScriptedRanker:
+    """A ranking head whose logits are given: isolates the decoder's pronoun recency rule."""
+
+    def __init__(self, logits: dict[tuple[int, int], list[float]]):
+        self.logits = logits  # per source: never named, itself, then one per mention
+
+    def score_speakers(self, anchors, candidates, buckets) -> np.ndarray:
+        keys = [tuple(int(v) for v in a[:2]) for a in anchors]
+        return np.array([self.logits[k] for k in keys], dtype=np.float32)
+
+
+def test_pronouns_favour_the_last_named_speaker(monkeypatch) -> None:
+    from stance import speakers as sp
+
+    text = "Ana Reis said one thing. Tom Ekk said another. He said a third."
+    ana, tom, he = (0, 8), (25, 32), (47, 49)
+    doc = sp.DocumentSpeakers()
+    for span in (ana, tom):  # tagged mentions: the two names
+        doc.add_mention(Speaker.from_offsets(text, *span), np.zeros(2, dtype=np.float32))
+    for span in (ana, tom, he):  # sources; the vector's first two values name the source
+        doc.add_source(Speaker.from_offsets(text, *span), np.array(span, dtype=np.float32))
+    # The head slightly prefers Ana for "He"; the last named speaker before "He" is Tom.
+    ranker = ScriptedRanker({ana: [0, 5, 0, 0], tom: [0, 5, 0, 0], he: [0, -1, 1.0, 0.5]})
+    monkeypatch.setattr(sp, "PRONOUN_RECENCY_BONUS", 0.0)
+    assert doc.resolve(text, ranker)[he].text == "Ana Reis"
+    monkeypatch.setattr(sp, "PRONOUN_RECENCY_BONUS", 3.0)
+    resolved = doc.resolve(text, ranker)
+    assert resolved[he].text == "Tom Ekk"
+    assert resolved[ana].text == "Ana Reis" and resolved[tom].text == "Tom Ekk"  # themselves

@@ -1,8 +1,9 @@
-"""Accuracy of a predictor on the test split, whatever its backend (numpy only).
+"""Accuracy of a predictor on corpus documents, whatever its backend.
 
 The evaluation report's figures, for either backend: stance macro-F1 with gold statements (the
 stance head reads the gold cue and content), end-to-end content-span token-overlap F1 and
-statement F1, and speaker-resolution accuracy given the gold sources.
+statement F1, and speaker-resolution accuracy given the gold sources. The evaluation report
+uses it for the shipped ONNX form on validation, the benchmark for both backends on test.
 """
 
 from __future__ import annotations
@@ -66,7 +67,7 @@ def gold_stance(predictor: Predictor, docs: list[dict[str, Any]]) -> dict[str, A
     return stance_scores(gold, pred)
 
 
-def accuracy(predictor: Predictor, docs: list[dict[str, Any]]) -> dict[str, float]:
+def backend_accuracy(predictor: Predictor, docs: list[dict[str, Any]]) -> dict[str, float]:
     """Stance macro-F1 (gold statements), content token-overlap and statement F1 (end to end),
     speaker-resolution accuracy (sources whose speaker is named elsewhere)."""
     predicted = prediction_documents(docs, predictor.predict([d["text"] for d in docs]))
