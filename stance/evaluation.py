@@ -715,9 +715,12 @@ def speaker_resolution_scores(
     A source needs resolving when its gold speaker is not the source itself (pronouns,
     descriptions, surnames, and sources whose speaker is never named). A prediction is
     *correct* when it names the same speaker: at least half of the shorter of it and a gold
-    mention of that speaker (the canonical one or a source linked to it) is shared, so "Jonas
-    Ekdal" for "Prime Minister Jonas Ekdal" counts, or both are ``None``. It is *canonical*
-    when it is the canonical mention itself (character overlap >= 0.5 of the union).
+    mention of that speaker (the canonical one or another source linked to it) is shared, so
+    "Jonas Ekdal" for "Prime Minister Jonas Ekdal" counts, or both are ``None``. The source
+    itself (unless it reads as the canonical mention, as a second "the ministry" does) and
+    pronouns are not such mentions: "He" resolved to itself or to another "he" names nobody.
+    It is *canonical* when it is the canonical mention itself (character overlap >= 0.5 of the
+    union).
 
     Args:
         gold_docs: Corpus documents whose statements carry ``speaker``.
@@ -739,8 +742,11 @@ def speaker_resolution_scores(
         ...     {"source": {"start": 35, "end": 38, "text": "She"}, "speaker": marsh}]}
         >>> speaker_resolution_scores([doc], [{(35, 38): (0, 10)}], frozenset())["pronoun"]
         {'n': 1, 'accuracy': 1.0, 'canonical_accuracy': 1.0}
+        >>> speaker_resolution_scores([doc], [{(35, 38): (35, 38)}], frozenset())["pronoun"]
+        {'n': 1, 'accuracy': 0.0, 'canonical_accuracy': 0.0}
     """
     from stance.speakers import (
+        PRONOUNS,
         RESOLUTION_TYPES,
         overlap_of_shorter,
         overlap_share,
@@ -769,8 +775,17 @@ def speaker_resolution_scores(
             if key is None:
                 correct = canonical = pred is None
             else:
+                text = doc["text"]
+                same_name = _bare(text[source[0] : source[1]]) == _bare(text[key[0] : key[1]])
+                naming = [
+                    m
+                    for m in clusters[key]
+                    if m == key
+                    or (m == source and same_name)
+                    or (m != source and text[m[0] : m[1]].strip().lower() not in PRONOUNS)
+                ]
                 correct = pred is not None and any(
-                    overlap_of_shorter(pred, m) >= 0.5 for m in clusters[key]
+                    overlap_of_shorter(pred, m) >= 0.5 for m in naming
                 )
                 canonical = pred is not None and overlap_share(pred, key) >= 0.5
             kind = resolution_type(
@@ -790,6 +805,16 @@ def speaker_resolution_scores(
         }
         for group, (n, ok, canon) in counts.items()
     }
+
+
+def _bare(mention: str) -> str:
+    """A mention in lower case without a leading article ("The ministry" → "ministry").
+
+    Example:
+        >>> _bare(" The Whips' office"), _bare("an aide")
+        ("whips' office", 'aide')
+    """
+    return re.sub(r"^(the|a|an)\s+", "", mention.strip().lower())
 
 
 def _pair(value: Any) -> tuple[int, int]:

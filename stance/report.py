@@ -186,7 +186,11 @@ def headline(results: dict[str, Any]) -> dict[str, float | None]:
 def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
     """Markdown lines of the speaker-resolution table (empty for models without the head)."""
     from stance.evaluation import markdown_table
-    from stance.speakers import PRONOUN_RECENCY_BONUS
+    from stance.speakers import (
+        DESCRIPTION_SELF_PENALTY,
+        NAME_MATCH_BONUS,
+        PRONOUN_RECENCY_BONUS,
+    )
 
     if not speakers:
         return []
@@ -199,12 +203,17 @@ def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
         "*Accuracy*: the predicted speaker is a mention of the gold speaker (it shares at "
         "least half of the shorter span with the canonical mention or another gold mention of "
         'that speaker, so "Jonas Ekdal" for "Prime Minister Jonas Ekdal" counts), or both are '
-        "none; *canonical*: it is the canonical mention itself (character overlap ≥ 0.5 of the "
-        "union). The baseline links every such source to the nearest preceding source "
+        "none. The source itself does not count (unless it reads as the canonical mention, "
+        'as a second "the ministry" does), nor does a pronoun: "He" resolved to "He" names '
+        "nobody. *Canonical*: it is the canonical mention itself (character overlap ≥ 0.5 of "
+        "the union). The baseline links every such source to the nearest preceding source "
         "containing a proper name, and never answers none when one precedes. The model's "
-        "decoder gives a pronoun source's ranking a bonus for the speaker of the nearest "
-        "preceding source with a named speaker (`stance.speakers.PRONOUN_RECENCY_BONUS`, "
-        f"{PRONOUN_RECENCY_BONUS:g}, chosen on validation).",
+        "decoder favours, for a pronoun, the speaker of the nearest preceding source with a "
+        f"named speaker (bonus {PRONOUN_RECENCY_BONUS:g}), lowers a description's "
+        f'"itself" option (by {DESCRIPTION_SELF_PENALTY:g}), favours for a surname the '
+        f"mentions whose name words include it (bonus {NAME_MATCH_BONUS:g}) and drops tagged "
+        "fragments of the source from its candidates (constants in `stance/speakers.py`, "
+        "chosen on validation).",
         "",
         markdown_table(
             ["sources", "n", "model accuracy", "model canonical", "nearest-name baseline"],

@@ -229,7 +229,10 @@ class ScriptedRanker:
 
     def score_speakers(self, anchors, candidates, buckets) -> np.ndarray:
         keys = [tuple(int(v) for v in a[:2]) for a in anchors]
-        return np.array([self.logits[k] for k in keys], dtype=np.float32)
+        width = len(candidates) + 2  # mentions added in the second round score low
+        return np.array(
+            [(self.logits[k] + [-10.0] * width)[:width] for k in keys], dtype=np.float32
+        )
 
 
 def test_pronouns_favour_the_last_named_speaker(monkeypatch) -> None:
@@ -250,3 +253,24 @@ def test_pronouns_favour_the_last_named_speaker(monkeypatch) -> None:
     resolved = doc.resolve(text, ranker)
     assert resolved[he].text == "Tom Ekk"
     assert resolved[ana].text == "Ana Reis" and resolved[tom].text == "Tom Ekk"  # themselves
+
+
+def test_descriptions_lean_away_from_themselves_and_their_fragments(monkeypatch) -> None:
+    from stance import speakers as sp
+
+    text = "Atlas Re said one thing. The company said another."
+    atlas, company, fragment = (0, 8), (25, 36), (29, 36)  # "company" tagged inside the source
+    doc = sp.DocumentSpeakers()
+    for span in (atlas, fragment):
+        doc.add_mention(Speaker.from_offsets(text, *span), np.zeros(2, dtype=np.float32))
+    for span in (atlas, company):
+        doc.add_source(Speaker.from_offsets(text, *span), np.array(span, dtype=np.float32))
+    # For "The company" the head ranks the fragment first, itself second, Atlas Re third.
+    ranker = ScriptedRanker({atlas: [0, 5, 0, 0], company: [0, 1.5, 1.0, 2.0]})
+    monkeypatch.setattr(sp, "SELF_FRAGMENT", 1.01)
+    monkeypatch.setattr(sp, "DESCRIPTION_SELF_PENALTY", 0.0)
+    assert doc.resolve(text, ranker)[company].text == "company"
+    monkeypatch.setattr(sp, "SELF_FRAGMENT", 0.5)
+    assert doc.resolve(text, ranker)[company].text == "The company"
+    monkeypatch.setattr(sp, "DESCRIPTION_SELF_PENALTY", 1.0)
+    assert doc.resolve(text, ranker)[company].text == "Atlas Re"
