@@ -187,6 +187,7 @@ def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
     """Markdown lines of the speaker-resolution table (empty for models without the head)."""
     from stance.evaluation import markdown_table
     from stance.speakers import (
+        DESCRIPTION_HEAD_BONUS,
         DESCRIPTION_SELF_PENALTY,
         NAME_MATCH_BONUS,
         PRONOUN_RECENCY_BONUS,
@@ -210,10 +211,11 @@ def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
         "containing a proper name, and never answers none when one precedes. The model's "
         "decoder favours, for a pronoun, the speaker of the nearest preceding source with a "
         f"named speaker (bonus {PRONOUN_RECENCY_BONUS:g}), lowers a description's "
-        f'"itself" option (by {DESCRIPTION_SELF_PENALTY:g}), favours for a surname the '
-        f"mentions whose name words include it (bonus {NAME_MATCH_BONUS:g}) and drops tagged "
+        f'"itself" option (by {DESCRIPTION_SELF_PENALTY:g}) and favours the mentions that '
+        f"contain its head word (bonus {DESCRIPTION_HEAD_BONUS:g}), favours for a surname the "
+        f"mentions whose name words include it (bonus {NAME_MATCH_BONUS:g}), and drops tagged "
         "fragments of the source from its candidates (constants in `stance/speakers.py`, "
-        "chosen on validation).",
+        "chosen on validation; `reports/speaker-decoding.md` shows both splits without them).",
         "",
         markdown_table(
             ["sources", "n", "model accuracy", "model canonical", "nearest-name baseline"],

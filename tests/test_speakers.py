@@ -274,3 +274,19 @@ def test_descriptions_lean_away_from_themselves_and_their_fragments(monkeypatch)
     assert doc.resolve(text, ranker)[company].text == "The company"
     monkeypatch.setattr(sp, "DESCRIPTION_SELF_PENALTY", 1.0)
     assert doc.resolve(text, ranker)[company].text == "Atlas Re"
+
+
+def test_descriptions_favour_mentions_with_their_head_word(monkeypatch) -> None:
+    from stance import speakers as sp
+
+    text = "Lena Marsh and the Finance Ministry met. The ministry said no."
+    marsh, ministry, source = (0, 10), (15, 35), (41, 53)
+    doc = sp.DocumentSpeakers()
+    for span in (marsh, ministry):
+        doc.add_mention(Speaker.from_offsets(text, *span), np.zeros(2, dtype=np.float32))
+    doc.add_source(Speaker.from_offsets(text, *source), np.array(source, dtype=np.float32))
+    ranker = ScriptedRanker({source: [0, -5, 1.0, 0.0]})  # the head prefers Lena Marsh
+    monkeypatch.setattr(sp, "DESCRIPTION_HEAD_BONUS", 0.0)
+    assert doc.resolve(text, ranker)[source].text == "Lena Marsh"
+    monkeypatch.setattr(sp, "DESCRIPTION_HEAD_BONUS", 2.0)
+    assert doc.resolve(text, ranker)[source].text == "the Finance Ministry"

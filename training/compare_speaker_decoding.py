@@ -1,9 +1,9 @@
 """Speaker resolution with and without the decoding rules, on validation and test.
 
 The rules (``stance.speakers``: pronoun recency bonus, description self penalty, name-match
-bonus, source-fragment blocking) were chosen on validation; this script shows what each split
-gets with all of them off (the head's argmax, as shipped before) and with the shipped values,
-for the same model and the same accuracy definition (``stance.evaluation``).
+and head-word bonuses, source-fragment blocking) were chosen on validation; this script shows
+what each split gets with all of them off (the head's argmax, as shipped before) and with the
+shipped values, for the same model and the same accuracy definition (``stance.evaluation``).
 
 Usage:
     python training/compare_speaker_decoding.py --output reports/speaker-decoding
@@ -27,6 +27,7 @@ RULES_OFF = {
     "PRONOUN_RECENCY_BONUS": 0.0,
     "DESCRIPTION_SELF_PENALTY": 0.0,
     "NAME_MATCH_BONUS": 0.0,
+    "DESCRIPTION_HEAD_BONUS": 0.0,
     "SELF_FRAGMENT": 1.01,
 }
 GROUPS = (
