@@ -361,7 +361,9 @@ def speaker_resolution(predictor: Any, docs: list[dict[str, Any]]) -> dict[str, 
     from stance.speakers import lowercase_vocabulary
     from stance.types import Span
 
-    common = lowercase_vocabulary(d["text"] for d in docs)
+    # Sources are typed (surname or description) with the whole corpus's vocabulary, as in the
+    # dataset card, so a source falls in the same row in both.
+    common = lowercase_vocabulary(d["text"] for d in read_corpus())
     sources = [
         sorted(
             {
