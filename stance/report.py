@@ -560,10 +560,12 @@ all-MiniLM-L6-v2 (6 layers, hidden 384; Apache-2.0) from the PyPI package
 cue-conditioned role tagger (a cue-indicator embedding plus one transformer layer that tags that
 cue's source and contents), a stance classifier over each (cue, content) pair, and a speaker
 head (a tagger of speakers' canonical mentions and a mention-ranking scorer that links "he",
-"the minister" or a surname to one of the document's mentions, or to nobody; for pronouns the
-decoder favours the last named speaker). The weights
-are stored in fp16 without the (frozen) word embeddings, which are restored from the base package
-after checking its sha256.
+"the minister" or a surname to one of the document's mentions, or to nobody, with decoding
+rules chosen on validation for pronouns, surnames and descriptions). The torch weights are
+stored in fp16 without the (frozen) word embeddings, which are restored from the base package
+after checking its sha256. `stance.load()` runs the int8 ONNX export in `onnx/`, whose results
+do not depend on batch composition; its validation figures sit beside the fp32 and fp16 ones in
+the evaluation report (`reports/`).
 
 ## Intended use
 
@@ -590,6 +592,7 @@ content longer than about 95 tokens on either side of its cue can be cut.
 ```bash
 pip install torch==2.13.0 -e ".[train,dev]"
 python training/train.py training/configs/default.json
+python -m stance.export_onnx --model runs/default/model --output runs/default/model/onnx
 python training/evaluate_model.py --model runs/default/model --run-record runs/default/run.json \\
     --model-card-dir model_cards/{results["model_name"]}
 ```
