@@ -212,10 +212,11 @@ def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
         "decoder favours, for a pronoun, the speaker of the nearest preceding source with a "
         f"named speaker (bonus {PRONOUN_RECENCY_BONUS:g}), lowers a description's "
         f'"itself" option (by {DESCRIPTION_SELF_PENALTY:g}) and favours the mentions that '
-        f"contain its head word (bonus {DESCRIPTION_HEAD_BONUS:g}), favours for a surname the "
-        f"mentions whose name words include it (bonus {NAME_MATCH_BONUS:g}), and drops tagged "
-        "fragments of the source from its candidates (constants in `stance/speakers.py`, "
-        "chosen on validation; `reports/speaker-decoding.md` shows both splits without them).",
+        f"contain or follow its head word (bonus {DESCRIPTION_HEAD_BONUS:g}), favours for a "
+        f"surname the mentions whose name words include it (bonus {NAME_MATCH_BONUS:g}), and "
+        "drops tagged fragments of the source from its candidates (constants in "
+        "`stance/speakers.py`, chosen on validation; `reports/speaker-decoding.md` shows both "
+        "splits without them).",
         "",
         markdown_table(
             ["sources", "n", "model accuracy", "model canonical", "nearest-name baseline"],
