@@ -242,7 +242,8 @@ class DocumentSpeakers:
         """
         if not self.sources:
             return {}
-        resolved = self._rank(text, backend, dict(self.mentions))
+        common = lowercase_vocabulary([text])
+        resolved = self._rank(text, backend, dict(self.mentions), common)
         named_sources = {
             key: self.sources[key]
             for key, speaker in resolved.items()
@@ -257,18 +258,18 @@ class DocumentSpeakers:
             return resolved
         # A source's own decision to be canonical stands; the others may now link to one.
         fixed = {key: resolved[key] for key in named_sources}
-        return self._rank(text, backend, {**self.mentions, **extra}, fixed)
+        return self._rank(text, backend, {**self.mentions, **extra}, common, fixed)
 
     def _rank(
         self,
         text: str,
         backend: SpeakerBackend,
         mentions: dict[tuple[int, int], np.ndarray],
+        common: frozenset[str],
         fixed: dict[tuple[int, int], Speaker | None] | None = None,
     ) -> dict[tuple[int, int], Speaker | None]:
         """Ranks every source (in text order) unless ``fixed`` already gives its speaker."""
         fixed = fixed or {}
-        common = lowercase_vocabulary([text])
         resolved: dict[tuple[int, int], Speaker | None] = {}
         # The speaker of the nearest preceding source whose speaker is named.
         last_speaker: tuple[int, int] | None = None
@@ -306,13 +307,13 @@ class DocumentSpeakers:
                 ]
             )
             logits[:, 2:][blocked] = -np.inf
-            near_names = [frozenset(name_words(text[m[0] : m[1]], common)) for m in near]
+            near_words = [candidate_words(text, m, common) for m in near]
             for row, key in enumerate(chunk):
                 if key in fixed:
                     speaker = fixed[key]
                 else:
                     scores = decoding_rules(
-                        text, key, near, logits[row], last_speaker, common, near_names
+                        text, key, near, logits[row], last_speaker, common, near_words
                     )
                     best = int(scores.argmax())
                     if best == 0:
@@ -327,6 +328,28 @@ class DocumentSpeakers:
         return resolved
 
 
+def candidate_words(
+    text: str, mention: tuple[int, int], common: frozenset[str]
+) -> tuple[frozenset[str], frozenset[str]]:
+    """What the decoding rules match a candidate mention by: its name words, and its lower-case
+    words together with those just before it in its sentence (``HEAD_CONTEXT_CHARS``: a tagged
+    "Goldcoast Sound" may be introduced as "record label Goldcoast Sound").
+
+    Example:
+        >>> text = "The record label Goldcoast Sound said"
+        >>> names, words = candidate_words(text, (17, 32), frozenset())
+        >>> sorted(names), "label" in words
+        (['Goldcoast', 'Sound'], True)
+    """
+    before = text[max(0, mention[0] - HEAD_CONTEXT_CHARS) : mention[0]]
+    before = re.split(r"[.!?;:\n]", before)[-1]  # not across a sentence end
+    inside = text[mention[0] : mention[1]]
+    return (
+        frozenset(name_words(inside, common)),
+        frozenset(_WORD.findall((before + inside).lower())),
+    )
+
+
 def decoding_rules(
     text: str,
     source: tuple[int, int],
@@ -334,7 +357,7 @@ def decoding_rules(
     logits: np.ndarray,
     last_speaker: tuple[int, int] | None,
     common: frozenset[str],
-    near_names: Sequence[frozenset[str]],
+    near_words: Sequence[tuple[frozenset[str], frozenset[str]]],
 ) -> np.ndarray:
     """A source's ranking logits with the decoding rules applied (see the constants above).
 
@@ -345,7 +368,7 @@ def decoding_rules(
         logits: The head's logits: never named, the source itself, then ``near``.
         last_speaker: The speaker of the nearest preceding source with a named speaker.
         common: :func:`lowercase_vocabulary` of the document.
-        near_names: :func:`name_words` of each candidate, as sets.
+        near_words: :func:`candidate_words` of each candidate.
 
     Returns:
         The adjusted copy of ``logits``.
@@ -353,8 +376,8 @@ def decoding_rules(
     Example:
         >>> text = "Ana Reis said so. Reis said more."
         >>> decoding_rules(text, (18, 22), [(0, 8)], np.zeros(3), None, frozenset(),
-        ...                [frozenset({"Ana", "Reis"})]).tolist() == [0, 0, NAME_MATCH_BONUS]
-        True
+        ...                [candidate_words(text, (0, 8), frozenset())]).tolist()
+        [0.0, 0.0, 2.0]
     """
     scores = np.array(logits, dtype=np.float64)
     words = text[source[0] : source[1]].strip()
@@ -362,20 +385,16 @@ def decoding_rules(
     if kind == "description":
         scores[1] -= DESCRIPTION_SELF_PENALTY
         head = _WORD.findall(words.lower())[-1:]  # "the ministry" → "ministry"
-        for j, mention in enumerate(near):
-            # The words just before a mention count too: a tagged "Goldcoast Sound" may be
-            # introduced as "record label Goldcoast Sound".
-            before = text[max(0, mention[0] - HEAD_CONTEXT_CHARS) : mention[0]]
-            before = re.split(r"[.!?;:\n]", before)[-1]  # not across a sentence end
-            if head and head[0] in _WORD.findall((before + text[mention[0] : mention[1]]).lower()):
-                scores[2 + j] += DESCRIPTION_HEAD_BONUS  # "the ministry" → "the sports ministry"
+        for j, (_, lower) in enumerate(near_words):
+            if head and head[0] in lower:  # "the ministry" → "the sports ministry"
+                scores[2 + j] += DESCRIPTION_HEAD_BONUS
     elif kind == "pronoun" and last_speaker is not None:
         for j, mention in enumerate(near):
             if overlap_of_shorter(mention, last_speaker) >= 0.5:
                 scores[2 + j] += PRONOUN_RECENCY_BONUS
     elif kind == "name":
         names = frozenset(name_words(words, common))
-        for j, fuller in enumerate(near_names):
+        for j, (fuller, _) in enumerate(near_words):
             if names < fuller:  # "Renvall" → "Finance Minister Oskar Renvall"
                 scores[2 + j] += NAME_MATCH_BONUS
     return scores
