@@ -240,6 +240,16 @@ def span_sums(values: np.ndarray, rows: np.ndarray, starts: np.ndarray, ends: np
     return prefix[rows, ends] - prefix[rows, starts]
 
 
+def span_means(values: np.ndarray, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
+    """Means of ``values[row, start:end]`` for many spans at once: a span's confidence.
+
+    Example:
+        >>> span_means(np.array([[1.0, 2.0, 3.0]]), np.array([0]), np.array([1]), np.array([3]))
+        array([2.5])
+    """
+    return span_sums(values, rows, starts, ends) / (ends - starts)
+
+
 def span_maxima(
     values: np.ndarray, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray
 ) -> np.ndarray:
@@ -442,7 +452,7 @@ class Predictor:
         cue_tags = np.where(inner, cue_probs.argmax(-1), _O)
         rows, starts, ends = bio_spans_2d(cue_tags, _B_CUE, _I_CUE)
         in_cue = cue_probs[..., _B_CUE] + cue_probs[..., _I_CUE]
-        confident = span_sums(in_cue, rows, starts, ends) / (ends - starts) >= CUE_MIN_CONFIDENCE
+        confident = span_means(in_cue, rows, starts, ends) >= CUE_MIN_CONFIDENCE
         rows, starts, ends = rows[confident], starts[confident], ends[confident]
         core_start = np.array([w.core_start for w in windows], dtype=np.int64)
         core_end = np.array([w.core_end for w in windows], dtype=np.int64)
@@ -488,7 +498,7 @@ class Predictor:
             role_tags, _B_CON, _I_CON, CONTENT_MIN_STRAY_TOKENS, merge_adjacent=MERGE_ADJACENT
         )
         c_probs = role_probs[..., _B_CON] + role_probs[..., _I_CON]
-        c_conf = span_sums(c_probs, c_rows, c_starts, c_ends) / (c_ends - c_starts)
+        c_conf = span_means(c_probs, c_rows, c_starts, c_ends)
         confident = c_conf >= CONTENT_MIN_CONFIDENCE
         c_rows, c_starts, c_ends = c_rows[confident], c_starts[confident], c_ends[confident]
         if not len(c_rows):

@@ -62,10 +62,15 @@ import torch
 from torch import nn
 
 from stance.modeling import WEIGHTS_NAME, StanceModel, load_folder
+from stance.onnx_backend import (
+    ENCODER_FILE,
+    MANIFEST_FILE,
+    MENTIONS_FILE,
+    ROLES_FILE,
+    SPEAKERS_FILE,
+    STANCE_FILE,
+)
 
-ENCODER_FILE, ROLES_FILE, STANCE_FILE = "encoder.onnx", "roles.onnx", "stance.onnx"
-MENTIONS_FILE, SPEAKERS_FILE = "mentions.onnx", "speakers.onnx"
-MANIFEST_FILE = "manifest.json"
 FORMAT_VERSION = 1
 OPSET = 18
 #: Input rows per int8 weight scale: 128 measured as accurate as 32 on the test split (stance
@@ -327,15 +332,8 @@ def _strip(model: Any) -> None:
     model.producer_version = ""
 
 
-def quantize(source: Path, target: Path, accuracy_level: int = 4) -> None:
-    """Int8 weights (per block of ``BLOCK_SIZE`` rows) for every MatMul of a graph.
-
-    Args:
-        source: The fp32 graph.
-        target: Where the int8 graph goes.
-        accuracy_level: ``MatMulNBits`` compute type: 4 quantizes activations per row at run
-            time (int8 arithmetic, fastest), 1 dequantizes the weights and multiplies in fp32.
-    """
+def quantize(source: Path, target: Path) -> None:
+    """Int8 weights (per block of ``BLOCK_SIZE`` rows) for every MatMul of a graph."""
     import onnx
     from onnxruntime.quantization.matmul_nbits_quantizer import (
         DefaultWeightOnlyQuantConfig,
@@ -347,7 +345,7 @@ def quantize(source: Path, target: Path, accuracy_level: int = 4) -> None:
     config = DefaultWeightOnlyQuantConfig(
         block_size=BLOCK_SIZE,
         is_symmetric=True,
-        accuracy_level=accuracy_level,
+        accuracy_level=4,
         bits=8,
     )
     quantizer = MatMulNBitsQuantizer(model, algo_config=config)
