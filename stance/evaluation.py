@@ -756,6 +756,7 @@ def speaker_resolution_scores(
     groups = ("all", *RESOLUTION_TYPES, "never_named", "overall")
     counts: dict[str, list[int]] = {t: [0, 0, 0] for t in groups}
     for doc, found in zip(gold_docs, predicted, strict=True):
+        text = doc["text"]
         clusters: dict[tuple[int, int], set[tuple[int, int]]] = {}
         gold: dict[tuple[int, int], tuple[int, int] | None] = {}
         for st in doc["statements"]:
@@ -775,7 +776,6 @@ def speaker_resolution_scores(
             if key is None:
                 correct = canonical = pred is None
             else:
-                text = doc["text"]
                 same_name = _bare(text[source[0] : source[1]]) == _bare(text[key[0] : key[1]])
                 naming = [
                     m
@@ -789,9 +789,7 @@ def speaker_resolution_scores(
                 )
                 canonical = pred is not None and overlap_share(pred, key) >= 0.5
             kind = resolution_type(
-                doc["text"][source[0] : source[1]],
-                None if key is None else doc["text"][key[0] : key[1]],
-                common,
+                text[source[0] : source[1]], None if key is None else text[key[0] : key[1]], common
             )
             for group in (kind, "overall") + (() if key is None else ("all",)):
                 counts[group][0] += 1
