@@ -21,6 +21,7 @@ from typing import Any
 
 from stance import speakers
 from stance.evaluation import markdown_table
+from stance.report import SPEAKER_ROWS
 
 #: The rules' constants switched off: no bonus or penalty, no fragment blocking.
 RULES_OFF = {
@@ -31,14 +32,6 @@ RULES_OFF = {
     "HEAD_CONTEXT_CHARS": 0,
     "SELF_FRAGMENT": 1.01,
 }
-GROUPS = (
-    ("pronoun", "pronoun"),
-    ("surname", "surname or short name"),
-    ("description", "description"),
-    ("all", "**needing resolution**"),
-    ("never_named", "never named (answer: none)"),
-    ("overall", "all"),
-)
 
 
 def compare(model: str | None, backend: str) -> dict[str, Any]:
@@ -93,7 +86,7 @@ def markdown(results: dict[str, Any]) -> str:
                         f"{r['rules_on'][key]['accuracy']:.3f}",
                         f"{r['nearest_name_baseline'][key]['accuracy']:.3f}",
                     ]
-                    for key, name in GROUPS
+                    for key, name in SPEAKER_ROWS
                 ],
             ),
             "",
