@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from stance.speakers import DocumentSpeakers, whole_name
+from stance.speakers import DocumentSpeakers, name_runs, whole_name
 from stance.types import CUE_TAGS, MENTION_TAGS, ROLE_TAGS, Span, Statement
 from stance.windows import Window, char_to_tokens, make_windows
 
@@ -425,15 +425,51 @@ class Predictor:
         core_end = np.array([w.core_end for w in windows], dtype=np.int64)
         own = (starts >= core_start[rows]) & (starts < core_end[rows])
         rows, starts, ends = rows[own], starts[own], ends[own]
-        if not len(rows):
-            return
-        vectors = self.backend.pool(states, rows, _ranges_mask(starts, ends, tags.shape[1]))
-        for row, start, end, vector in zip(rows.tolist(), starts, ends, vectors, strict=True):
-            window = windows[row]
+        if len(rows):
+            vectors = self.backend.pool(states, rows, _ranges_mask(starts, ends, tags.shape[1]))
+            for row, start, end, vector in zip(rows.tolist(), starts, ends, vectors, strict=True):
+                window = windows[row]
+                text = texts[window.doc_index]
+                span = whole_name(text, char_span(text, window, start, end))
+                if span is not None:
+                    speakers[window.doc_index].add_mention(span, vector)
+        self._collect_names(texts, windows, states, tags.shape[1], speakers)
+
+    def _collect_names(
+        self,
+        texts: Sequence[str],
+        windows: Sequence[Window],
+        states: Any,
+        width: int,
+        speakers: list[DocumentSpeakers],
+    ) -> None:
+        """Records the proper-name runs in each window's core with their pooled states: the
+        candidates the mention tagger missed (:func:`stance.speakers.name_runs`). A document
+        has several times more runs than tagged mentions, so their states are kept in float16
+        (a 1 MB input holds tens of thousands until the speakers are resolved)."""
+        found: list[tuple[int, int, int, tuple[int, int]]] = []
+        for row, window in enumerate(windows):
             text = texts[window.doc_index]
-            span = whole_name(text, char_span(text, window, start, end))
-            if span is not None:
-                speakers[window.doc_index].add_mention(span, vector)
+            doc = speakers[window.doc_index]
+            real = window.offsets[window.offsets[:, 0] >= 0]
+            if not len(real):  # a text of no tokens ("\x00")
+                continue
+            core_first = int(window.offsets[window.core_start, 0])
+            core_last = int(window.offsets[window.core_end - 1, 1])
+            # Runs are searched in the whole window, so one crossing the core's end stays
+            # whole; the window whose core holds a run's first character records it.
+            for key in name_runs(text, int(real[0, 0]), int(real[-1, 1]), doc.common_words(text)):
+                if core_first <= key[0] < core_last:
+                    tokens = char_to_tokens(window.offsets, *key)
+                    if tokens is not None:
+                        found.append((row, *tokens, key))
+        if not found:
+            return
+        rows, starts, ends, _ = zip(*found, strict=True)
+        mask = _ranges_mask(np.array(starts), np.array(ends), width)
+        vectors = self.backend.pool(states, np.array(rows, dtype=np.int64), mask)
+        for (row, _, _, key), vector in zip(found, vectors.astype(np.float16), strict=True):
+            speakers[windows[row].doc_index].add_name(key, vector)
 
     def _predict_batch(
         self,

@@ -290,3 +290,42 @@ def test_descriptions_favour_mentions_with_their_head_word(monkeypatch) -> None:
     assert doc.resolve(text, ranker)[source].text == "Lena Marsh"
     monkeypatch.setattr(sp, "DESCRIPTION_HEAD_BONUS", 2.0)
     assert doc.resolve(text, ranker)[source].text == "the Finance Ministry"
+
+
+@pytest.mark.parametrize(
+    ("text", "names"),
+    [
+        (
+            "Investors asked if Atlas Reinsurance can pay; investors doubt it.",
+            ["Atlas Reinsurance"],
+        ),
+        ("ACCRA, Aug 14 - The Bank of Lisbon said on Monday.", ["Bank of Lisbon"]),
+        ("They met in Lisbon. Almeida said no.", ["Lisbon", "Almeida"]),
+        ("Mr. J. Smith and St. Louis Blues.", ["Mr. J. Smith", "St. Louis Blues"]),
+        ("If Karvona United wins,\nMERIDA BAY fans cheer.", ["Karvona United"]),
+    ],
+)
+def test_name_runs_are_names_not_dates_datelines_or_sentence_starts(
+    text: str, names: list[str]
+) -> None:
+    from stance.speakers import name_runs
+
+    common = lowercase_vocabulary([text])  # "Investors" is a common word: "investors" occurs
+    assert [text[a:b] for a, b in name_runs(text, 0, len(text), common)] == names
+
+
+def test_untagged_names_are_candidates_unless_a_mention_or_source_covers_them() -> None:
+    from stance import speakers as sp
+
+    text = "Analysts doubt Atlas Reinsurance, said Vera Holm. The company said analysts erred."
+    atlas, holm, company = (15, 32), (39, 48), (50, 61)
+    doc = sp.DocumentSpeakers()
+    doc.add_mention(Speaker.from_offsets(text, *holm), np.zeros(2, dtype=np.float32))
+    for span in (holm, company):
+        doc.add_source(Speaker.from_offsets(text, *span), np.array(span, dtype=np.float32))
+    for span in sp.name_runs(text, 0, len(text), sp.lowercase_vocabulary([text])):
+        doc.add_name(span, np.zeros(2, dtype=np.float32))
+    assert sorted(doc.candidates(text)) == [atlas, holm]  # "Vera Holm" run: the mention
+    # The head ranks the untagged "Atlas Reinsurance" (column 2, first in text order) first.
+    ranker = ScriptedRanker({holm: [0, 5, 0, 0], company: [0, 0.5, 2.0, 0.0]})
+    assert doc.resolve(text, ranker)[company].text == "Atlas Reinsurance"
