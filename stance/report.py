@@ -574,8 +574,10 @@ all-MiniLM-L6-v2 (6 layers, hidden 384; Apache-2.0) from the PyPI package
 cue-conditioned role tagger (a cue-indicator embedding plus one transformer layer that tags that
 cue's source and contents), a stance classifier over each (cue, content) pair, and a speaker
 head (a tagger of speakers' canonical mentions and a mention-ranking scorer that links "he",
-"the minister" or a surname to one of the document's mentions, or to nobody, with decoding
-rules chosen on validation for pronouns, surnames and descriptions). The torch weights are
+"the minister" or a surname to one of the document's mentions or other proper names, or to
+nobody, with decoding rules chosen on validation for pronouns, surnames and descriptions).
+Contents are decoded from the role tags with thresholds chosen on validation (`stance/decoding.py`:
+span confidence, stray runs, and one-token gaps bridged inside a content). The torch weights are
 stored in fp16 without the (frozen) word embeddings, which are restored from the base package
 after checking its sha256. `stance.load()` runs the int8 ONNX export in `onnx/`, whose results
 do not depend on batch composition; its validation figures sit beside the fp32 and fp16 ones in

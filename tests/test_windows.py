@@ -72,3 +72,21 @@ def test_long_text_windows_cover_every_token(tokenizer: WordPieceTokenizer) -> N
     windows = make_windows(tokenizer, [text], 256, 64)
     cores = sum(w.core_end - w.core_start for w in windows)
     assert cores == len(tokenizer.encode(text)[0]) and len(windows) > 5
+
+
+def test_content_gaps_are_bridged_only_when_short_likely_and_free() -> None:
+    import numpy as np
+
+    from stance.decoding import bridge_gaps
+
+    # B=1, I=2, O=0. Row 0: a one-token gap with P 0.4 (bridged) and a two-token gap (not).
+    # Row 1: the same one-token gap, but P 0.1. Row 2: the gap is the cue or the source.
+    tags = np.array([[1, 2, 0, 2, 0, 0, 2], [1, 2, 0, 2, 0, 0, 0], [1, 2, 0, 2, 0, 0, 0]])
+    probs = np.full(tags.shape, 0.4)
+    probs[1, 2] = 0.1
+    blockers = np.zeros(tags.shape, bool)
+    blockers[2, 2] = True
+    bridged = bridge_gaps(tags, probs, 1, 2, blockers, max_gap=1, min_probability=0.3)
+    assert bridged.tolist() == [[1, 2, 2, 2, 0, 0, 2], tags[1].tolist(), tags[2].tolist()]
+    assert bridge_gaps(tags, probs, 1, 2, blockers, 2, 0.3)[0].tolist() == [1, 2, 2, 2, 2, 2, 2]
+    assert (bridge_gaps(tags, probs, 1, 2, blockers, 0, 0.3) == tags).all()  # off
