@@ -19,6 +19,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from stance.speakers import DocumentSpeakers, name_runs, whole_name
+from stance.tokenization import normalize_quotes
 from stance.types import CUE_TAGS, MENTION_TAGS, ROLE_TAGS, Span, Statement
 from stance.windows import Window, char_to_tokens, make_windows
 
@@ -418,8 +419,10 @@ class Predictor:
         return tokenizer
 
     def windows(self, texts: Sequence[str]) -> list[Window]:
-        """Token windows of ``texts``."""
-        return make_windows(self.tokenizer, texts, self.window_length, self.window_overlap)
+        """Token windows of ``texts`` (read with their quote marks normalised, offsets into the
+        texts as given)."""
+        normalized = [normalize_quotes(text) for text in texts]
+        return make_windows(self.tokenizer, normalized, self.window_length, self.window_overlap)
 
     def predict_windows(
         self, texts: Sequence[str], windows: Sequence[Window]

@@ -123,3 +123,26 @@ def test_one_megabyte_text_finds_statements_everywhere(nlp) -> None:
     assert statements[-1].content.start > len(text) * 0.99
     assert len(statements) >= 0.9 * 2 * text.count("Ruth Abara")
     assert grown_mb < 2048
+
+
+def test_curly_quotes_read_as_straight_ones(nlp) -> None:
+    straight = (
+        '"The bridge is safe," said engineer Ola Brandt. "We\'ll reopen it on Friday," '
+        "she added, though she doubted the rail link could follow."
+    )
+    curly = (
+        straight.replace('"The', "“The").replace('safe,"', "safe,”")
+        .replace('"We\'ll', "“We’ll").replace('Friday,"', "Friday,”")
+    )  # fmt: skip
+    assert len(curly) == len(straight) and curly.count("“") == 2
+
+    def read(statements) -> list[tuple]:
+        spans = ("source", "cue", "content", "speaker")
+        return [
+            (s.label, round(s.score, 4), *[(x.start, x.end) if x else None for x in
+                                             (getattr(s, name) for name in spans)])
+            for s in statements
+        ]  # fmt: skip
+
+    found = read(nlp.predict(straight))
+    assert len(found) == 2 and found == read(nlp.predict(curly))
