@@ -264,10 +264,9 @@ class DocumentSpeakers:
             return dict(self.mentions)
         # A tagged mention that runs into a source ("The manufacturer, Sunrise Remedies" for
         # the source "The manufacturer") is blocked for that source, so it stands for no run.
-        known = [
-            *(m for m in self.mentions if not any(_shared(m, s) for s in self.sources)),
-            *self.sources,
-        ]
+        mentions = list(self.mentions)
+        into_source = overlaps_any(mentions, self.sources)
+        known = [*(m for m, blocked in zip(mentions, into_source) if not blocked), *self.sources]
         runs = distractor_runs(text, self.names, known, self.common_words(text))
         return {**self.mentions, **{key: self.names[key] for key in runs}}
 
@@ -291,10 +290,11 @@ class DocumentSpeakers:
             for key, speaker in resolved.items()
             if speaker is not None and (speaker.start, speaker.end) == key
         }
+        spans = SpanIndex(mentions)
         extra = {
             key: vector
             for key, vector in named_sources.items()
-            if not any(overlap_share(key, m) >= SELF_OVERLAP for m in mentions)
+            if not any(overlap_share(key, m) >= SELF_OVERLAP for m in spans.overlapping(key))
         }
         if not extra:
             return resolved
@@ -544,14 +544,64 @@ def distractor_runs(
         >>> [text[a:b] for a, b in distractor_runs(text, runs, [(0, 18)], frozenset({"coach"}))]
         ['Teo Marsal', 'Lisbon']
     """
-    known_names = [_run_names(text, k, common) for k in known]
+    runs = list(runs)
+    # Known name sets indexed by word: a run's words can only all lie in sets holding its first.
+    by_word: dict[str, list[frozenset[str]]] = {}
+    for names in {_run_names(text, k, common) for k in known}:
+        for word in names:
+            by_word.setdefault(word, []).append(names)
     kept = []
-    for run in runs:
+    for run, overlapping in zip(runs, overlaps_any(runs, known), strict=True):
         names = _run_names(text, run, common)
-        if any(_shared(run, k) for k in known) or any(names <= k for k in known_names if k):
+        # A run with no name word counts as a repeat whenever any name is known (∅ ⊆ all).
+        repeat = any(names <= k for k in by_word.get(min(names), ())) if names else bool(by_word)
+        if overlapping or repeat:
             continue
         kept.append(run)
     return sorted(kept)
+
+
+def overlaps_any(spans: Sequence[tuple[int, int]], others: Iterable[tuple[int, int]]) -> np.ndarray:
+    """Whether each span shares a character with any of ``others``, by a sorted search rather
+    than every pair (a 1 MB document has tens of thousands of each).
+
+    Example:
+        >>> overlaps_any([(0, 5), (6, 8), (20, 30)], [(4, 7), (29, 40)]).tolist()
+        [True, True, True]
+        >>> overlaps_any([(0, 5), (10, 12)], [(5, 10)]).tolist()
+        [False, False]
+    """
+    ordered = sorted(others)
+    if not len(spans) or not ordered:
+        return np.zeros(len(spans), dtype=bool)
+    starts = np.array([o[0] for o in ordered], dtype=np.int64)
+    # The largest end among the others that start before a point: one of them reaches past
+    # a span's start exactly when an overlapping one exists.
+    reach = np.maximum.accumulate(np.array([o[1] for o in ordered], dtype=np.int64))
+    begin = np.array([s[0] for s in spans], dtype=np.int64)
+    end = np.array([s[1] for s in spans], dtype=np.int64)
+    before_end = np.searchsorted(starts, end, side="left")
+    return (before_end > 0) & (reach[np.maximum(before_end - 1, 0)] > begin)
+
+
+class SpanIndex:
+    """Spans sorted by start, for finding those that overlap one span without a full scan.
+
+    Example:
+        >>> SpanIndex([(0, 4), (10, 30), (12, 14), (40, 41)]).overlapping((13, 20))
+        [(10, 30), (12, 14)]
+    """
+
+    def __init__(self, spans: Iterable[tuple[int, int]]):
+        self.spans = sorted(spans)
+        self.starts = np.array([s[0] for s in self.spans], dtype=np.int64)
+        self.longest = max((s[1] - s[0] for s in self.spans), default=0)
+
+    def overlapping(self, key: tuple[int, int]) -> list[tuple[int, int]]:
+        """The spans sharing a character with ``key``."""
+        low = int(np.searchsorted(self.starts, key[0] - self.longest, side="left"))
+        high = int(np.searchsorted(self.starts, key[1], side="left"))
+        return [s for s in self.spans[low:high] if _shared(s, key)]
 
 
 def lowercase_vocabulary(texts: Iterable[str]) -> frozenset[str]:
