@@ -196,6 +196,7 @@ def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
         DESCRIPTION_SELF_PENALTY,
         NAME_MATCH_BONUS,
         PRONOUN_RECENCY_BONUS,
+        UNTAGGED_PENALTY,
     )
 
     if not speakers:
@@ -214,7 +215,8 @@ def speaker_section(speakers: dict[str, Any] | None) -> list[str]:
         "nobody. *Canonical*: it is the canonical mention itself (character overlap ≥ 0.5 of "
         "the union). The candidates are the speaker mentions the model tags and the "
         "document's other proper-name runs, which the tagger misses when they say nothing "
-        "themselves. The baseline links every such source to the nearest preceding source "
+        f"themselves (scored {UNTAGGED_PENALTY:g} lower). The baseline links every such source "
+        "to the nearest preceding source "
         "containing a proper name, and never answers none when one precedes. The model's "
         "decoder favours, for a pronoun, the speaker of the nearest preceding source with a "
         f"named speaker (bonus {PRONOUN_RECENCY_BONUS:g}), lowers a description's "
