@@ -497,7 +497,9 @@ def _name_run(text: str, a: int, b: int, common: frozenset[str]) -> list[tuple[i
     b = a + len(text[a:b].rstrip(".'’-"))
     words = list(re.finditer(r"\S+", text[a:b]))
     first = 0
-    while first < len(words) and words[first].group().lower() in common | _NOT_NAMES:
+    while first < len(words) and (
+        words[first].group().lower() in common or words[first].group().lower() in _NOT_NAMES
+    ):
         first += 1
     names = [w.group() for w in words[first:]]
     if (
