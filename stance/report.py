@@ -436,7 +436,13 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             "",
             f"Command: `{' '.join(record['command'])}`; {record['train_documents']} training "
             f"documents ({record['train_windows']} windows); best epoch {record['best_epoch']} of "
-            f"{len(record['history'])} chosen on validation; {record['train_seconds']} s on "
+            f"{len(record['history'])} chosen on validation"
+            + (
+                f" (scored from epoch {first})"
+                if (first := record["config"].get("select_from_epoch", 1)) > 1
+                else ""
+            )
+            + f"; {record['train_seconds']} s on "
             f"{record['machine']['threads']} CPU threads; torch {record['versions']['torch']}, "
             f"transformers {record['versions']['transformers']}.",
             "",
@@ -450,6 +456,7 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
                         _f(h["validation_content_overlap_f1"]),
                     ]
                     for h in record["history"]
+                    if "validation_statement_f1" in h  # epochs before select_from_epoch
                 ],
             ),
             "",

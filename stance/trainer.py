@@ -98,6 +98,14 @@ class TrainingArguments:
         },
     )
     speaker_dim: int = field(default=64, metadata={"help": "mention-ranking head width"})
+    select_from_epoch: int = field(
+        default=1,
+        metadata={
+            "help": "score validation (and consider the epoch for selection) from this epoch "
+            "on; one validation pass costs about as much as a tenth of an epoch, and under a "
+            "linear decay the early epochs are never the best"
+        },
+    )
     show_progress: bool = field(default=True, metadata={"help": "show progress bars"})
 
     @classmethod
@@ -299,10 +307,13 @@ def gold_stance_predictions(
     gold: list[int] = []
     pred: list[int] = []
     probs: list[list[float]] = []
+    # Batches of similar length: with every batch padded to its longest window, scoring the
+    # validation split took 22 s instead of 15 s (the scores do not depend on item order).
+    ordered = sorted(windows, key=len)
     model.eval()
     with torch.inference_mode():
-        for begin in range(0, len(windows), batch_size):
-            batch = collate(windows[begin : begin + batch_size], pad_id)
+        for begin in range(0, len(ordered), batch_size):
+            batch = collate(ordered[begin : begin + batch_size], pad_id)
             if "item_label" not in batch:
                 continue
             out = model(**batch)
@@ -464,6 +475,10 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
             for k, v in out.losses.items():
                 running[k] = 0.9 * running.get(k, v) + 0.1 * v
             bar.set_postfix({k: f"{v:.3f}" for k, v in running.items()})
+        if epoch < min(args.select_from_epoch, args.epochs):
+            history.append({"epoch": epoch, "train_loss": running})
+            print(json.dumps(history[-1]), file=sys.stderr)
+            continue
         scores = evaluate_model(model, tokenizer, val_docs)
         scores.pop("predictions")
         score = selection_score(scores)

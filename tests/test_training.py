@@ -23,6 +23,7 @@ def train(tmp_path: Path, name: str) -> dict:
         batch_size=8,
         max_train_documents=48,
         max_eval_documents=16,
+        select_from_epoch=2,
         show_progress=False,
     )
     path = tmp_path / f"{name}.json"
@@ -50,6 +51,14 @@ def test_run_record(runs) -> None:
     assert record["train_documents"] == 48 and len(record["history"]) == 2
     assert len(record["data_sha256"]) == 64 and record["versions"]["torch"].startswith("2.")
     assert record["config"]["seed"] == 13 and "train.py" in " ".join(record["command"])
+
+
+def test_validation_is_scored_from_select_from_epoch(runs) -> None:
+    record, _, _ = runs
+    first, last = record["history"]
+    assert record["config"]["select_from_epoch"] == 2
+    assert "selection_score" not in first and "selection_score" in last
+    assert record["best_epoch"] == 2
 
 
 def test_two_runs_give_identical_metrics(runs) -> None:
