@@ -11,7 +11,10 @@ Systems, each measured in a fresh process (so peak RSS is its own):
   pipeline, one sentence per call, torch fp32 (it finds cues only, no statements; its rate is
   taken over the input's first ``NAIVE_PARAGRAPHS`` paragraphs);
 - ``torch``: ``stance.load(backend="torch")``;
-- ``onnx``: ``stance.load(backend="onnx")`` (the default);
+- ``onnx``: ``stance.load(backend="onnx")`` (the default; ``onnx_compute="auto"`` picks int8 or
+  fp32 matrix products for the CPU);
+- ``onnx_other``: the same in the compute mode "auto" did not pick, to show the choice's worth
+  on this machine (speed only; the targets are the default's);
 - ``encoder``: the bare int8 encoder graph over the same windows and batches as ``onnx``,
   nothing else timed (the ceiling for ``onnx``);
 - ``textacy``: textacy's direct-quotation extraction over spaCy's small English model.
@@ -42,7 +45,7 @@ from typing import Any
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 RESULTS = HERE / "results"
-SYSTEMS = ("naive", "torch", "onnx", "encoder", "textacy")
+SYSTEMS = ("naive", "torch", "onnx", "onnx_other", "encoder", "textacy")
 LATENCY_PARAGRAPHS = 100
 #: The naive system reads the input's first paragraphs only: one sentence per call runs at a few
 #: dozen sentences/s, and the full input would take it a quarter of an hour. Its rate is
@@ -162,10 +165,17 @@ def worker(system: str, data: dict[str, Any]) -> dict[str, Any]:
         elapsed = time.perf_counter() - started
         out["statements"] = None
         out.update(_latency(lambda t: [pipe(s) for s in t], sentences[:LATENCY_PARAGRAPHS]))
-    elif system in ("torch", "onnx"):
+    elif system in ("torch", "onnx", "onnx_other"):
         import stance
+        from stance.onnx_backend import resolve_compute
 
-        nlp = stance.load(backend=system)
+        if system == "torch":
+            nlp = stance.load(backend="torch")
+        else:
+            chosen = resolve_compute("auto")
+            other = "fp32" if chosen == "int8" else "int8"
+            nlp = stance.load(backend="onnx", onnx_compute=chosen if system == "onnx" else other)
+            out["onnx_compute"] = nlp.onnx_compute
         nlp.predict(texts[0])
         forward: dict[str, float] = {}
         if system == "onnx":
@@ -188,7 +198,9 @@ def worker(system: str, data: dict[str, Any]) -> dict[str, Any]:
         import stance
         from stance.decoding import pack_windows, pad_batch
 
-        predictor = stance.load(backend="onnx")._predictor
+        loaded = stance.load(backend="onnx")  # the default's compute mode, as (c)
+        out["onnx_compute"] = loaded.onnx_compute
+        predictor = loaded._predictor
         windows = predictor.windows(texts)
         budget = predictor.token_budget  # what predict() packs with by default
         batches = [
@@ -237,7 +249,7 @@ def worker(system: str, data: dict[str, Any]) -> dict[str, Any]:
     out["statements_per_s"] = out["statements"] / elapsed if out["statements"] else None
     out["found"] = _found(data["cues"], predicted) if predicted is not None else None
     out["peak_rss_mb"] = _peak_rss_mb()
-    if system in ("torch", "onnx"):
+    if system in ("torch", "onnx"):  # onnx_other: speed only (the default is what ships)
         from stance.backend_accuracy import backend_accuracy
         from stance.corpus import read_corpus
 
@@ -306,6 +318,7 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
         "onnx_vs_encoder": _ratio(rate("onnx"), rate("encoder")),
         "onnx_vs_textacy": _ratio(rate("onnx"), rate("textacy")),
         "onnx_vs_torch": _ratio(rate("onnx"), rate("torch")),
+        "onnx_vs_other_compute": _ratio(rate("onnx"), rate("onnx_other")),
         "torch_vs_naive": _ratio(rate("torch"), rate("naive")),
     }
     targets = {
@@ -341,10 +354,32 @@ def summarize(results: dict[str, Any]) -> dict[str, Any]:
 LABELS = {
     "naive": "(a) naive: transformers pipeline, 1 sentence/call, torch fp32",
     "torch": "(b) stance, torch backend (fp32)",
-    "onnx": "(c) stance, onnx backend (int8)",
-    "encoder": "(d) bare int8 encoder over the same windows",
+    "onnx": "(c) stance, onnx backend (int8 weights, {compute} compute: the default)",
+    "onnx_other": "(c′) stance, onnx backend (int8 weights, {compute} compute)",
+    "encoder": "(d) bare int8-weight encoder over the same windows ({compute} compute)",
     "textacy": "(e) textacy direct quotations + spaCy en_core_web_sm",
 }
+
+
+def _label(name: str, result: dict[str, Any]) -> str:
+    return LABELS[name].format(compute=result.get("onnx_compute", "?"))
+
+
+def cpu_description() -> str:
+    """The CPU's model and whether it has int8 dot-product instructions (what decides "auto")."""
+    from stance.onnx_backend import INT8_DOT_FLAGS, cpu_flags
+
+    model = ""
+    try:
+        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
+            model = next((ln.split(":", 1)[1].strip() for ln in handle if "model name" in ln), "")
+    except OSError:
+        pass
+    flags = cpu_flags()
+    dots = sorted(flags & INT8_DOT_FLAGS)
+    simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"
+    int8 = f"int8 dot products: {', '.join(dots)}" if dots else "no VNNI/AMX int8 dot products"
+    return f"{model or 'unknown CPU'}, {simd}, {int8}"
 
 
 def _fmt(x: Any, digits: int = 1) -> str:
@@ -360,6 +395,7 @@ def markdown(results: dict[str, Any]) -> str:
     inp = results["input"]
     lines = [
         f"Benchmark of {results['date']} on {results['machine']} "
+        f"({results.get('cpu', 'CPU not recorded')}) "
         f"({inp['paragraphs']:,} generated paragraphs, {inp['sentences']:,} sentences, "
         f"{inp['megabytes']:.2f} MB; `python benchmarks/run.py`; the naive system reads the "
         f"first {NAIVE_PARAGRAPHS} paragraphs).",
@@ -373,11 +409,12 @@ def markdown(results: dict[str, Any]) -> str:
         if r is None:
             continue
         if "skipped" in r:
-            lines.append(f"| {LABELS[name]} | not run: {r['skipped']} |||||||| ")
+            lines.append(f"| {_label(name, r)} | not run: {r['skipped']} |||||||| ")
             continue
         found = r.get("found") or {}
         lines.append(
-            f"| {LABELS[name]} | {_fmt(r['sentences_per_s'])} | {_fmt(r['statements_per_s'])} | "
+            f"| {_label(name, r)} | {_fmt(r['sentences_per_s'])} | "
+            f"{_fmt(r['statements_per_s'])} | "
             f"{_fmt(r.get('p50_ms'))} | {_fmt(r.get('p95_ms'))} | {_fmt(r['peak_rss_mb'], 0)} | "
             f"{_fmt(r.get('cold_start_s'), 2)} | {_fmt(found.get('direct'), 3)} | "
             f"{_fmt(found.get('indirect'), 3)} |"
@@ -398,7 +435,8 @@ def markdown(results: dict[str, Any]) -> str:
     acc = {n: results["systems"].get(n, {}).get("accuracy") for n in ("torch", "onnx")}
     if acc["torch"] and acc["onnx"]:
         lines += [
-            "| test split | torch | onnx int8 | Δ points |",
+            f"| test split | torch | onnx ({results['systems']['onnx'].get('onnx_compute', '?')}"
+            " compute) | Δ points |",
             "|---|---:|---:|---:|",
         ]
         for key, label in (
@@ -448,6 +486,7 @@ def main(argv: list[str] | None = None) -> int:
         "date": time.strftime("%Y-%m-%d"),
         "machine": f"{platform.machine()}, {os.cpu_count()} CPU cores, "
         f"Python {platform.python_version()}",
+        "cpu": cpu_description(),
         "load_average_at_start": os.getloadavg(),
         "input": {
             "generator": f"benchmarks/corpus.py, seed {args.seed}",

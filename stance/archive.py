@@ -342,7 +342,12 @@ _PIPELINE_ERROR: str | None = None
 
 
 def _init_worker(
-    model: str | None, revision: str | None, threads: int, child: bool, backend: str | None = None
+    model: str | None,
+    revision: str | None,
+    threads: int,
+    child: bool,
+    backend: str | None = None,
+    onnx_compute: str = "auto",
 ) -> None:
     """Loads the model once per process, with its share of the CPU threads."""
     global _PIPELINE, _PIPELINE_ERROR
@@ -356,7 +361,9 @@ def _init_worker(
 
     # Workers share the cores: without a limit every process would start one thread per core.
     try:
-        _PIPELINE = load(model, revision=revision, threads=threads, backend=backend)
+        _PIPELINE = load(
+            model, revision=revision, threads=threads, backend=backend, onnx_compute=onnx_compute
+        )
     except (ModelFilesError, ModelNotAvailableError, OSError) as err:
         _PIPELINE_ERROR = str(err)
 
@@ -413,12 +420,13 @@ def _ordered_results(
     revision: str | None,
     batch_size: int,
     backend: str | None = None,
+    onnx_compute: str = "auto",
 ) -> Iterator[list[DocumentResult]]:
     """Predicts chunks in input order, with at most ``2 * workers`` chunks in flight."""
     if workers == 1:
         torch = sys.modules.get("torch")  # only the torch backend changes torch's threads
         before = torch.get_num_threads() if torch is not None else None
-        _init_worker(model, revision, threads, child=False, backend=backend)
+        _init_worker(model, revision, threads, False, backend, onnx_compute)
         try:
             for chunk in chunks:
                 yield _predict_chunk(chunk, batch_size)
@@ -435,7 +443,7 @@ def _ordered_results(
         max_workers=workers,
         mp_context=multiprocessing.get_context("spawn"),
         initializer=_init_worker,
-        initargs=(model, revision, threads, True, backend),
+        initargs=(model, revision, threads, True, backend, onnx_compute),
     )
     pending: deque[Future[list[DocumentResult]]] = deque()
     try:
@@ -771,6 +779,7 @@ def run_archive(
     workers: int = 1,
     threads: int | None = None,
     backend: str | None = None,
+    onnx_compute: str = "auto",
     batch_size: int = 32,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     part_size: int = DEFAULT_PART_SIZE,
@@ -791,6 +800,7 @@ def run_archive(
         workers: Processes predicting in parallel, each loading the model once.
         threads: Model threads per worker (default: the cores divided among the workers).
         backend: ``"onnx"`` or ``"torch"`` (default: as :func:`stance.load`).
+        onnx_compute: ``"auto"``, ``"int8"`` or ``"fp32"`` (as :func:`stance.load`).
         batch_size: Windows per forward pass.
         chunk_size: Documents per task sent to a worker.
         part_size: Documents per Parquet part.
@@ -888,7 +898,7 @@ def run_archive(
         try:
             results = _ordered_results(
                 _chunks(documents, chunk_size), workers, threads, model, revision, batch_size,
-                backend,
+                backend, onnx_compute,
             )  # fmt: skip
             for chunk in results:
                 record(sink.write(chunk))

@@ -61,7 +61,12 @@ def cmd_predict(args: argparse.Namespace) -> int:
     from stance.pipeline import load
 
     try:
-        nlp = load(args.model, revision=args.revision, backend=args.backend)
+        nlp = load(
+            args.model,
+            revision=args.revision,
+            backend=args.backend,
+            onnx_compute=args.onnx_compute,
+        )
     except (ModelFilesError, ModelNotAvailableError, OSError) as err:
         print(f"stance: cannot load the model: {err}", file=sys.stderr)
         return EXIT_USAGE
@@ -136,6 +141,7 @@ def cmd_predict_archive(args: argparse.Namespace) -> int:
             workers=args.workers or 1,
             threads=args.threads,
             backend=args.backend,
+            onnx_compute=args.onnx_compute,
             batch_size=args.batch_size,
             part_size=args.part_size or 1000,
             progress=not args.quiet,
@@ -227,6 +233,13 @@ def build_parser() -> argparse.ArgumentParser:
         choices=("onnx", "torch"),
         default=None,
         help="default: onnx (int8, CPU) where the model ships an ONNX export, else torch",
+    )
+    p.add_argument(
+        "--onnx-compute",
+        choices=("auto", "int8", "fp32"),
+        default="auto",
+        help="how the onnx backend multiplies its int8 weights: int8 activations (fast with "
+        "VNNI), fp32 activations (faster on AVX2-only CPUs), or auto: by the CPU (default)",
     )
     p.add_argument(
         "--batch-size", type=int, default=None, help="full windows per pass (default: backend's)"

@@ -28,6 +28,11 @@ class StanceConfig(PretrainedConfig):
         window_overlap: Tokens shared by consecutive windows of a long text.
         role_layers: Transformer layers in the cue-conditioned role head.
         role_ffn_dim: Feed-forward width of those layers.
+        role_dim: Width of the role layers. ``None`` (models saved before it existed): the
+            encoder's width, reading the encoder states directly. Narrower, the states are
+            projected down once per window, read once per cue at that width, and projected back
+            onto the encoder states (a residual), which makes each cue's pass several times
+            cheaper.
         dropout: Dropout in the heads.
         labels: The stance labels, in output order.
         speaker_head: Whether the model has the speaker-mention tagger and mention-ranking head
@@ -52,6 +57,7 @@ class StanceConfig(PretrainedConfig):
         window_overlap: int = 64,
         role_layers: int = 1,
         role_ffn_dim: int = 512,
+        role_dim: int | None = None,
         dropout: float = 0.1,
         labels: list[str] | None = None,
         speaker_head: bool = False,
@@ -66,6 +72,7 @@ class StanceConfig(PretrainedConfig):
         self.window_overlap = window_overlap
         self.role_layers = role_layers
         self.role_ffn_dim = role_ffn_dim
+        self.role_dim = role_dim
         self.dropout = dropout
         self.labels = list(labels or LABELS)
         self.speaker_head = speaker_head
@@ -76,3 +83,13 @@ class StanceConfig(PretrainedConfig):
     def hidden_size(self) -> int:
         """Width of the encoder's hidden states."""
         return int(self.encoder_config.get("hidden_size", 384))
+
+    @property
+    def role_width(self) -> int:
+        """Width of the cue-conditioned role layers (the encoder's unless ``role_dim`` is set)."""
+        return int(self.role_dim or self.hidden_size)
+
+    @property
+    def role_bottleneck(self) -> bool:
+        """Whether the role layers run narrower than the encoder, between two projections."""
+        return self.role_width != self.hidden_size

@@ -6,7 +6,9 @@ One shared encoder pass per text window feeds three light heads:
 2. for each cue, a **cue-conditioned role tagger**: the encoder states plus a cue-distance
    embedding go through a small transformer layer that tags *that cue's* source and content
    spans (BIO), so several statements per sentence, several contents under one cue and nested
-   attributions come out without linking heuristics;
+   attributions come out without linking heuristics (with ``config.role_dim`` narrower than the
+   encoder, the layer reads a projection of the states and its output is projected back onto
+   them: the per-cue pass is the one part that grows with the number of statements);
 3. a **stance classifier** over each (cue, content) pair, pooled from the cue-conditioned states;
 4. optionally (``config.speaker_head``), a **speaker-mention tagger** (BIO over the canonical
    mentions of speakers) and a **mention-ranking head** that links a source ("he", "the
@@ -121,10 +123,18 @@ class StanceModel(PreTrainedModel):
         # cue and each reading tags only that cue's source and content.
         # Token distance to the cue (0 inside it), clipped: as in SRL, where a token sits
         # relative to the predicate is the strongest hint of its role.
-        self.cue_distance = nn.Embedding(2 * MAX_CUE_DISTANCE + 1, hidden)
+        width = config.role_width
+        self.cue_distance = nn.Embedding(2 * MAX_CUE_DISTANCE + 1, width)
+        if config.role_bottleneck:
+            # The role layer runs once per cue over the whole window; at the encoder's width it
+            # cost a fifth of inference. Projecting down happens once per window (before the
+            # states are copied per cue) and the projection back is added to the encoder
+            # states, so the heads read the same kind of states as without the bottleneck.
+            self.role_down = nn.Linear(hidden, width)
+            self.role_up = nn.Linear(width, hidden)
         layer = nn.TransformerEncoderLayer(
-            d_model=hidden,
-            nhead=max(1, hidden // 64),
+            d_model=width,
+            nhead=max(1, width // 64),
             dim_feedforward=config.role_ffn_dim,
             dropout=config.dropout,
             batch_first=True,
@@ -159,6 +169,12 @@ class StanceModel(PreTrainedModel):
         # Encoder states have a scale of about 0.4: a 0.02-scale distance embedding would be
         # drowned out for hundreds of steps, so it starts at a comparable scale.
         nn.init.normal_(self.cue_distance.weight, std=0.3)
+        if config.role_bottleneck:
+            # Scale-preserving projections: with the heads' 0.02 normal the projected states
+            # (and so the cue-conditioned correction) would start an order of magnitude smaller
+            # than the encoder states and the distance embedding they are mixed with.
+            nn.init.xavier_uniform_(self.role_down.weight)
+            nn.init.xavier_uniform_(self.role_up.weight)
 
     def _init_weights(self, module: nn.Module) -> None:
         # The encoder's own initialisation is replaced by base weights; heads get small normals.
@@ -197,9 +213,13 @@ class StanceModel(PreTrainedModel):
         # Measured: adding a fused [h*c; c] projection here slowed role learning (role loss 0.66
         # vs 0.44 after 30 steps), so the cue is marked by the distance embedding alone.
         distance = self.cue_distance(cue_distance_buckets(pair_cue_mask))
-        conditioned = states[pair_window] + distance
         padding = attention_mask[pair_window] == 0
-        return self.role_encoder(self.dropout(conditioned), src_key_padding_mask=padding)
+        if not self.config.role_bottleneck:
+            conditioned = states[pair_window] + distance
+            return self.role_encoder(self.dropout(conditioned), src_key_padding_mask=padding)
+        narrow = self.role_down(states)[pair_window] + distance
+        read = self.role_encoder(self.dropout(narrow), src_key_padding_mask=padding)
+        return states[pair_window] + self.role_up(read)
 
     def classify_stance(
         self,

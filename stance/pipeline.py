@@ -50,6 +50,12 @@ class StancePipeline:
         return self._predictor.model
 
     @property
+    def onnx_compute(self) -> str | None:
+        """How the onnx backend's matrix products compute here (``"int8"`` or ``"fp32"``,
+        after ``"auto"`` is resolved for the CPU); ``None`` with the torch backend."""
+        return getattr(self._predictor.backend, "compute", None) if self.backend == "onnx" else None
+
+    @property
     def tokenizer(self) -> Any:
         """The tokenizer (a private copy for the calling thread)."""
         return self._predictor.tokenizer
@@ -151,6 +157,7 @@ def load(
     device: str | None = None,
     backend: str | None = None,
     threads: int | None = None,
+    onnx_compute: str = "auto",
 ) -> StancePipeline:
     """Loads a stance model.
 
@@ -164,6 +171,10 @@ def load(
             ONNX export (the bundled model does) and no torch device is asked for, else torch.
         threads: CPU threads for the model (default: all cores). With the torch backend this
             sets torch's process-wide thread count.
+        onnx_compute: How the onnx backend's int8-weight matrix products compute: ``"int8"``
+            (int8 activations, fastest on CPUs with VNNI), ``"fp32"`` (fp32 activations,
+            faster on AVX2-only CPUs) or ``"auto"``: int8 where the CPU has VNNI or AMX, else
+            fp32. Both stay batch-independent; the benchmark reports which one ran.
 
     Returns:
         A :class:`StancePipeline`.
@@ -190,6 +201,12 @@ def load(
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)} or None, got {backend!r}")
     if backend == "onnx" and device not in (None, "cpu"):
         raise ValueError(f"the onnx backend runs on the CPU; use backend='torch' for {device!r}")
+    from stance.onnx_backend import ONNX_COMPUTE, has_onnx
+
+    if onnx_compute not in ONNX_COMPUTE:
+        raise ValueError(
+            f"onnx_compute must be one of {', '.join(ONNX_COMPUTE)}, got {onnx_compute!r}"
+        )
     if name_or_path is None:
         folder, name = DEFAULT_MODEL_DIR, "default"
         if not (folder / "config.json").exists():
@@ -211,8 +228,6 @@ def load(
             from stance.hub import download
 
             folder, name = download(str(name_or_path), revision), str(name_or_path)
-    from stance.onnx_backend import has_onnx
-
     if backend is None:
         import importlib.util
 
@@ -225,7 +240,8 @@ def load(
     if backend == "onnx":
         from stance.onnx_backend import load_onnx_predictor
 
-        return StancePipeline(load_onnx_predictor(folder, threads=threads), name, "onnx")
+        predictor = load_onnx_predictor(folder, threads=threads, onnx_compute=onnx_compute)
+        return StancePipeline(predictor, name, "onnx")
     try:
         from stance.inference import Predictor
         from stance.modeling import load_folder

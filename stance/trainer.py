@@ -59,6 +59,14 @@ class TrainingArguments:
     )
     role_layers: int = field(default=1, metadata={"help": "layers in the role head"})
     role_ffn_dim: int = field(default=512, metadata={"help": "role head feed-forward width"})
+    role_dim: int | None = field(
+        default=None,
+        metadata={
+            "help": "role head width; narrower than the encoder, the states are projected down "
+            "once per window and back per cue, so each cue's pass costs less (null: the "
+            "encoder's width)"
+        },
+    )
     dropout: float = field(default=0.1, metadata={"help": "dropout in the heads"})
     max_train_documents: int | None = field(
         default=None, metadata={"help": "use only the first N training documents (tiny runs)"}
@@ -282,6 +290,7 @@ def build_model(args: TrainingArguments) -> tuple[Any, Any]:
         window_overlap=args.window_overlap,
         role_layers=args.role_layers,
         role_ffn_dim=args.role_ffn_dim,
+        role_dim=args.role_dim,
         dropout=args.dropout,
         labels=list(LABELS),
         speaker_head=bool(args.speaker_head),

@@ -42,6 +42,16 @@ def torch_nlp():
     return stance.load(backend="torch")
 
 
+@pytest.fixture(scope="module")
+def pipelines(torch_nlp) -> dict:
+    """Torch, and the onnx backend in each compute mode (whatever "auto" picks on this CPU)."""
+    return {
+        "onnx-int8": stance.load(backend="onnx", onnx_compute="int8"),
+        "onnx-fp32": stance.load(backend="onnx", onnx_compute="fp32"),
+        "torch": torch_nlp,
+    }
+
+
 @pytest.fixture()
 def model_copy(tmp_path: Path) -> Path:
     folder = tmp_path / "model"
@@ -70,9 +80,9 @@ def test_model_without_export_falls_back_to_torch(model_copy: Path) -> None:
         stance.load(model_copy, backend="onnx")
 
 
-@pytest.mark.parametrize("backend", ["onnx", "torch"])
-def test_results_do_not_depend_on_the_batch(onnx_nlp, torch_nlp, backend: str) -> None:
-    pipe = onnx_nlp if backend == "onnx" else torch_nlp
+@pytest.mark.parametrize("backend", ["onnx-int8", "onnx-fp32", "torch"])
+def test_results_do_not_depend_on_the_batch(pipelines, backend: str) -> None:
+    pipe = pipelines[backend]
     alone = [pipe.predict(text) for text in TEXTS]
     mixed = pipe.predict([FILLERS[1], *TEXTS[:2], FILLERS[0], *TEXTS[2:], FILLERS[2]], batch_size=3)
     together = mixed[1:3] + mixed[4:6]
@@ -87,12 +97,67 @@ def test_results_do_not_depend_on_the_batch(onnx_nlp, torch_nlp, backend: str) -
     ]
 
 
-def test_onnx_agrees_with_torch(onnx_nlp, torch_nlp) -> None:
+@pytest.mark.parametrize("mode", ["onnx-int8", "onnx-fp32"])
+def test_onnx_agrees_with_torch(pipelines, mode: str) -> None:
     for text in TEXTS + FILLERS[2:]:
-        fast, exact = onnx_nlp.predict(text), torch_nlp.predict(text)
+        fast, exact = pipelines[mode].predict(text), pipelines["torch"].predict(text)
         assert [(s.span_key(), s.label) for s in fast] == [(s.span_key(), s.label) for s in exact]
         for a, b in zip(fast, exact, strict=True):
             assert abs(a.score - b.score) < 0.05
+
+
+def test_compute_modes(pipelines) -> None:
+    """fp32 compute drops the activation rounding: its encoder is closer to torch's than int8's."""
+    import numpy as np
+
+    from stance.onnx_backend import resolve_compute
+
+    assert pipelines["onnx-int8"].onnx_compute == "int8"
+    assert pipelines["onnx-fp32"].onnx_compute == "fp32"
+    assert pipelines["torch"].onnx_compute is None
+    assert stance.load().onnx_compute == resolve_compute("auto")
+    with pytest.raises(ValueError, match="onnx_compute must be one of auto, int8, fp32"):
+        stance.load(onnx_compute="fast")
+    tokenizer = pipelines["torch"].tokenizer
+    encoded = [
+        [tokenizer.cls_token_id, *tokenizer.encode(t)[0].tolist(), tokenizer.sep_token_id]
+        for t in TEXTS
+    ]
+    width = max(len(e) for e in encoded) + 1  # even, and at least one padded row
+    ids = np.array([e + [0] * (width - len(e)) for e in encoded], dtype=np.int64)
+    mask = (ids != 0).astype(np.int64)
+    exact, _ = pipelines["torch"]._predictor.backend.encode(ids, mask)
+    exact = exact[0].numpy()
+    error = {}
+    for mode in ("onnx-int8", "onnx-fp32"):
+        states, _ = pipelines[mode]._predictor.backend.encode(ids, mask)
+        error[mode] = float(np.abs(states - exact)[mask.astype(bool)].mean())
+    assert error["onnx-fp32"] < error["onnx-int8"], error
+
+
+def test_accuracy_level_edit_of_the_shipped_graphs() -> None:
+    """The in-memory edit changes every MatMulNBits node's level and nothing else."""
+    onnx = pytest.importorskip("onnx")
+    from stance.onnx_backend import with_accuracy_level
+
+    for path in sorted((DEFAULT_MODEL_DIR / "onnx").glob("*.onnx")):
+        original = path.read_bytes()
+        patched = with_accuracy_level(original, 1)
+        assert len(patched) == len(original)
+        before, after = onnx.load_from_string(original), onnx.load_from_string(patched)
+        levels = [
+            [a.i for a in n.attribute if a.name == "accuracy_level"]
+            for n in after.graph.node
+            if n.op_type == "MatMulNBits"
+        ]
+        assert levels and all(level == [1] for level in levels), path.name
+        for node in before.graph.node:  # what the edit must leave alone
+            for a in node.attribute:
+                if a.name == "accuracy_level":
+                    a.i = 1
+        assert before.SerializeToString() == after.SerializeToString(), path.name
+    with pytest.raises(ValueError, match="2 MatMulNBits nodes but 1 accuracy_level"):
+        with_accuracy_level(b'"\x0bMatMulNBits' * 2 + b"\n\x0eaccuracy_level\x18\x04", 1)
 
 
 def test_onnx_path_imports_neither_torch_nor_transformers() -> None:
@@ -176,7 +241,7 @@ def test_stale_export_after_retraining(model_copy: Path) -> None:
 # ------------------------------------------------------------------------ export, tiny model
 
 
-def _tiny_model(folder: Path) -> None:
+def _tiny_model(folder: Path, role_dim: int | None = None) -> None:
     import torch
 
     from stance.configuration import StanceConfig
@@ -194,6 +259,7 @@ def _tiny_model(folder: Path) -> None:
             "max_position_embeddings": 128,
         },
         role_ffn_dim=32,
+        role_dim=role_dim,
         window_length=64,
         window_overlap=16,
     )
@@ -202,12 +268,13 @@ def _tiny_model(folder: Path) -> None:
     shutil.copy(DEFAULT_MODEL_DIR / "tokenizer.json", folder)
 
 
-@pytest.fixture(scope="module")
-def tiny_export(tmp_path_factory) -> Path:
+@pytest.fixture(scope="module", params=[None, 16], ids=["encoder-width roles", "narrow roles"])
+def tiny_export(tmp_path_factory, request) -> Path:
+    """A tiny random model, exported; with role layers at the encoder's width or narrower."""
     from stance.export_onnx import main
 
     folder = tmp_path_factory.mktemp("tiny") / "model"
-    _tiny_model(folder)
+    _tiny_model(folder, role_dim=request.param)
     assert main(["--model", str(folder)]) == 0
     return folder
 
@@ -231,11 +298,19 @@ def test_export_of_a_tiny_model(tiny_export: Path) -> None:
     assert np.abs(fast_cues - exact_cues)[:, :5].max() < 0.02
     cue = np.zeros((1, 6), dtype=np.int64)
     cue[0, 2] = 1
-    _, fast_roles = fast._predictor.backend.read_cues(fast_states, mask, np.array([0]), cue)
-    _, exact_roles = exact._predictor.backend.read_cues(
+    fast_pairs, fast_roles = fast._predictor.backend.read_cues(
+        fast_states, mask, np.array([0]), cue
+    )
+    exact_pairs, exact_roles = exact._predictor.backend.read_cues(
         (exact_states, exact._predictor.backend._tensor(mask)), mask, np.array([0]), cue
     )
     assert np.abs(fast_roles - exact_roles)[:, :5].max() < 0.02
+    content = np.zeros((1, 6), dtype=np.int64)
+    content[0, 3:5] = 1
+    item = np.array([0])
+    fast_stance = fast._predictor.backend.classify_stance(fast_pairs, cue, item, content)
+    exact_stance = exact._predictor.backend.classify_stance(exact_pairs, cue, item, content)
+    assert fast_stance.shape == (1, 4) and np.abs(fast_stance - exact_stance).max() < 0.02
     text = " ".join(TEXTS)
     assert all(text[s.cue.start : s.cue.end] == s.cue.text for s in fast.predict(text))
 

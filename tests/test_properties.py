@@ -81,12 +81,14 @@ def test_predict_never_fails_and_spans_are_sound(nlp, text: str) -> None:
     assert same(nlp.predict(text), statements, tolerance=0.0)
 
 
-@pytest.fixture(scope="module", params=["torch", "onnx"])
+@pytest.fixture(scope="module", params=["torch", "onnx-int8", "onnx-fp32"])
 def any_backend(request):
-    """Each backend in turn: both promise batch-independent results."""
+    """Each backend (and onnx compute mode) in turn: all promise batch-independent results."""
     import stance
 
-    return stance.load(backend=request.param)
+    if request.param == "torch":
+        return stance.load(backend="torch")
+    return stance.load(backend="onnx", onnx_compute=request.param.removeprefix("onnx-"))
 
 
 @SETTINGS
