@@ -45,6 +45,11 @@ Static quantization was the fastest but lost 1.7 points of content F1 (the bound
 the variant within the bound was no faster than weight-only int8, which loses nothing here.
 
 The export is deterministic: the same weights give byte-identical files.
+
+The exported ``accuracy_level=4`` is the "int8" compute mode. The backend can switch the encoder
+and role graphs to fp32 activations (``accuracy_level=1``) when it loads them
+(``stance.load(onnx_compute=...)``, :data:`stance.onnx_backend.ONNX_COMPUTE`): on CPUs without
+VNNI or AMX the int8 kernel emulates its dot products and is slower than fp32.
 """
 
 from __future__ import annotations
