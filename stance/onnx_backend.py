@@ -105,7 +105,7 @@ def with_accuracy_level(graph: bytes, level: int) -> bytes:
         ValueError: the graph's MatMulNBits nodes and accuracy_level fields do not pair up.
 
     Example:
-        >>> node = b'"\x0bMatMulNBits' + b"\n\x0eaccuracy_level\x18\x04"
+        >>> node = _MATMUL_NBITS + _LEVEL_FIELD + bytes([4])
         >>> with_accuracy_level(node, 1)[-1]
         1
     """

@@ -87,15 +87,33 @@ def test_usage_error() -> None:
     assert run("predict", str(ARTICLE), "--format", "xml").returncode == 2
 
 
+def _statement_key(row: dict) -> tuple:
+    return row["cue"]["start"], row["content"]["start"], row["content"]["end"], row["label"]
+
+
 def test_backend_choice(jsonl_rows: list[dict]) -> None:
     """--backend torch reads the same statements as the default (ONNX) backend."""
     result = run("predict", str(ARTICLE), "--format", "jsonl", "--backend", "torch")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
+    assert [_statement_key(r) for r in rows] == [_statement_key(r) for r in jsonl_rows]
 
-    def key(row: dict) -> tuple:
-        return row["cue"]["start"], row["content"]["start"], row["content"]["end"], row["label"]
 
-    assert [key(r) for r in rows] == [key(r) for r in jsonl_rows]
-    wrong = run("predict", str(ARTICLE), "--backend", "tensorflow")
-    assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
+@pytest.mark.parametrize("mode", ["int8", "fp32"])
+def test_onnx_compute_choice(mode: str) -> None:
+    """--onnx-compute reaches the backend: the output is that mode's, as from the Python API."""
+    import stance
+
+    result = run("predict", str(ARTICLE), "--format", "jsonl", "--onnx-compute", mode)
+    assert result.returncode == 0, result.stderr
+    rows = [json.loads(line) for line in result.stdout.splitlines()]
+    expected = stance.load(onnx_compute=mode).predict(ARTICLE.read_text(encoding="utf-8"))
+    assert [_statement_key(r) for r in rows] == [_statement_key(s.to_dict()) for s in expected]
+    for row, statement in zip(rows, expected, strict=True):
+        assert abs(row["score"] - statement.score) < 1e-4
+
+
+def test_unknown_backend_or_compute_mode() -> None:
+    for flag, value in (("--backend", "tensorflow"), ("--onnx-compute", "int4")):
+        wrong = run("predict", str(ARTICLE), flag, value)
+        assert wrong.returncode == 2 and "invalid choice" in wrong.stderr
