@@ -367,14 +367,9 @@ def _label(name: str, result: dict[str, Any]) -> str:
 
 def cpu_description() -> str:
     """The CPU's model and whether it has int8 dot-product instructions (what decides "auto")."""
-    from stance.onnx_backend import INT8_DOT_FLAGS, cpu_flags
+    from stance.onnx_backend import INT8_DOT_FLAGS, cpu_flags, cpuinfo_field
 
-    model = ""
-    try:
-        with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
-            model = next((ln.split(":", 1)[1].strip() for ln in handle if "model name" in ln), "")
-    except OSError:
-        pass
+    model = cpuinfo_field("model name")
     flags = cpu_flags()
     dots = sorted(flags & INT8_DOT_FLAGS)
     simd = "AVX-512" if "avx512f" in flags else "AVX2" if "avx2" in flags else "no AVX2"

@@ -58,16 +58,30 @@ _MATMUL_NBITS = b'"\x0bMatMulNBits'
 _LEVEL_FIELD = b"\n\x0eaccuracy_level\x18"
 
 
-def cpu_flags() -> frozenset[str]:
-    """The CPU's feature flags as Linux reports them (empty elsewhere or when unreadable)."""
+def cpuinfo_field(name: str) -> str:
+    """The first value of a Linux ``/proc/cpuinfo`` field ("" elsewhere or when unreadable)."""
     try:
         with open("/proc/cpuinfo", encoding="ascii", errors="replace") as handle:
             for line in handle:
-                if line.startswith("flags"):
-                    return frozenset(line.split(":", 1)[1].split())
+                key, _, value = line.partition(":")
+                if key.strip() == name:
+                    return value.strip()
     except OSError:
         pass
-    return frozenset()
+    return ""
+
+
+def cpu_flags() -> frozenset[str]:
+    """The CPU's feature flags as Linux reports them (empty elsewhere or when unreadable)."""
+    return frozenset(cpuinfo_field("flags").split())
+
+
+def check_compute(onnx_compute: str) -> None:
+    """Raises ValueError naming the choices unless ``onnx_compute`` is one of them."""
+    if onnx_compute not in ONNX_COMPUTE:
+        raise ValueError(
+            f"onnx_compute must be one of {', '.join(ONNX_COMPUTE)}, got {onnx_compute!r}"
+        )
 
 
 def resolve_compute(onnx_compute: str, flags: frozenset[str] | None = None) -> str:
@@ -83,10 +97,7 @@ def resolve_compute(onnx_compute: str, flags: frozenset[str] | None = None) -> s
         >>> resolve_compute("fp32", frozenset({"avx512_vnni"}))
         'fp32'
     """
-    if onnx_compute not in ONNX_COMPUTE:
-        raise ValueError(
-            f"onnx_compute must be one of {', '.join(ONNX_COMPUTE)}, got {onnx_compute!r}"
-        )
+    check_compute(onnx_compute)
     if onnx_compute != "auto":
         return onnx_compute
     flags = cpu_flags() if flags is None else flags

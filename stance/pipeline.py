@@ -201,12 +201,9 @@ def load(
         raise ValueError(f"backend must be one of {', '.join(BACKENDS)} or None, got {backend!r}")
     if backend == "onnx" and device not in (None, "cpu"):
         raise ValueError(f"the onnx backend runs on the CPU; use backend='torch' for {device!r}")
-    from stance.onnx_backend import ONNX_COMPUTE, has_onnx
+    from stance.onnx_backend import check_compute, has_onnx
 
-    if onnx_compute not in ONNX_COMPUTE:
-        raise ValueError(
-            f"onnx_compute must be one of {', '.join(ONNX_COMPUTE)}, got {onnx_compute!r}"
-        )
+    check_compute(onnx_compute)  # before any download or model load
     if name_or_path is None:
         folder, name = DEFAULT_MODEL_DIR, "default"
         if not (folder / "config.json").exists():
