@@ -229,6 +229,18 @@ def pack_into_windows(
     return packed
 
 
+def pack_for_evaluation(
+    docs: list[dict[str, Any]], tokenizer: Any, config: Any
+) -> list[dict[str, Any]]:
+    """The documents joined into texts that fill a whole window, for scoring on long text.
+
+    Corpus documents mostly fill a third of a window, while news articles fill every window
+    they are cut into; scoring the same statements packed measures how the model holds up on
+    article-length input. The packing is seeded (seed 0), so every model sees the same texts.
+    """
+    return pack_into_windows(docs, tokenizer, config.window_length - 2, seed=0)
+
+
 def set_seed(seed: int) -> None:
     """Seeds Python, numpy and torch, and makes torch deterministic."""
     import torch

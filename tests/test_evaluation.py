@@ -19,6 +19,7 @@ except ImportError:  # the project is not installed in the venv: import it from 
 from stance.evaluation import (  # noqa: E402
     confusion_matrix_markdown,
     confusion_matrix_png,
+    content_recall_by,
     document_scores,
     exact_key,
     expected_calibration_error,
@@ -191,6 +192,31 @@ def test_statement_scores_labelled_and_unlabelled():
     assert scores["precision"] == 0.5
     assert scores["recall"] == 0.25
     assert scores["f1"] == pytest.approx(1 / 3)
+
+
+def test_content_recall_by_groups_add_up_to_the_unlabelled_matches():
+    def by_cue_line(text, st):
+        return "first cue" if st["cue"]["start"] < 20 else "later cue"
+
+    groups = content_recall_by([GOLD, GOLD2], [PRED, PRED2], by_cue_line)
+    # "the port was closed" (first cue) and "We are ready" are found; "would reopen" is taken by
+    # nothing (the merged prediction is matched once) and d2's statement is missed.
+    assert groups == {
+        "first cue": {"gold": 2, "found": 1, "recall": 0.5},
+        "later cue": {"gold": 2, "found": 1, "recall": 0.5},
+    }
+    unlabelled = statement_scores([GOLD, GOLD2], [PRED, PRED2])["unlabelled"]
+    assert sum(g["found"] for g in groups.values()) == unlabelled["tp"]
+    assert sum(g["gold"] for g in groups.values()) == unlabelled["n_gold"]
+
+
+def test_reporting_cue_lexicon_split():
+    from stance.baseline import is_reporting_cue
+
+    for cue in ("said", "has told reporters", "according to", "did not deny", "it is believed"):
+        assert is_reporting_cue(cue), cue
+    for cue in ("called for", "wants", "cited", "laid out"):
+        assert not is_reporting_cue(cue), cue
 
 
 def test_statement_scores_label_constraint_changes_the_matching():

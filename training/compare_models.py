@@ -40,7 +40,7 @@ def score(
     and PolNeAR dev span F1."""
     import stance
     from stance.report import evaluate_polnear
-    from stance.trainer import evaluate_model
+    from stance.trainer import evaluate_model, pack_for_evaluation
 
     nlp = stance.load(model_path, backend="torch")
     result: dict[str, Any] = {}
@@ -48,6 +48,9 @@ def score(
     parts = [(split, docs)]
     if len(earlier) < len(docs):  # otherwise the same documents would be scored twice
         parts.append((f"{split}_earlier_documents", earlier))
+    # The same statements in article-length texts: real news fills every window, while most
+    # corpus documents fill a third of one.
+    parts.append((f"{split}_packed", pack_for_evaluation(docs, nlp.tokenizer, nlp.model.config)))
     for name, part in parts:
         scores = evaluate_model(nlp.model, nlp.tokenizer, part)
         result[name] = {
@@ -65,6 +68,8 @@ def score(
             f"{part}_overlap_f1": polnear["model"][f"{part}_overlap"]["f1"]
             for part in ("source", "cue", "content")
         }
+        for kind, counts in polnear["content_recall_by_cue_kind"]["model"].items():
+            result["polnear_dev"][f"content_recall_{kind}_cues"] = counts["recall"]
     return result
 
 
@@ -77,7 +82,11 @@ def render(
 ) -> str:
     """A Markdown table of both models' figures and the differences."""
     rows = []
-    scored = [p for p in (split, f"{split}_earlier_documents") if p in before and p in after]
+    scored = [
+        p
+        for p in (split, f"{split}_earlier_documents", f"{split}_packed")
+        if p in before and p in after
+    ]
     for part in (*scored, "polnear_dev"):
         if part not in before or part not in after:
             continue

@@ -1,0 +1,31 @@
+"""Report sections built from evaluation results (the figures come from runs; here, the layout)."""
+
+from stance.report import packed_section, polnear_cue_kind_section
+
+
+def _scores(statement_f1: float) -> dict:
+    spans = {f"{part}_overlap": {"f1": 0.5} for part in ("source", "cue", "content")}
+    return {"statements": {"f1": statement_f1}, "stance": {"macro_f1": 0.9}, "spans": spans}
+
+
+def test_packed_section_puts_both_readings_side_by_side() -> None:
+    lines = packed_section(_scores(0.8), _scores(0.7))
+    table = "\n".join(lines)
+    assert "| as written | 0.800 | 0.900 | 0.500 | 0.500 | 0.500 |" in table
+    assert "| packed | 0.700 | 0.900 | 0.500 | 0.500 | 0.500 |" in table
+    assert packed_section(_scores(0.8), None) == []
+
+
+def test_polnear_cue_kind_section_rows() -> None:
+    counts = {
+        "reporting": {"gold": 10, "found": 7, "recall": 0.7},
+        "other": {"gold": 20, "found": 4, "recall": 0.2},
+    }
+    lexicon = {
+        "reporting": {"gold": 10, "found": 5, "recall": 0.5},
+        "other": {"gold": 20, "found": 0, "recall": 0.0},
+    }
+    table = "\n".join(polnear_cue_kind_section({"model": counts, "lexicon": lexicon}))
+    assert "| 10 | 7 | 0.700 | 0.500 |" in table
+    assert "| 20 | 4 | 0.200 | 0.000 |" in table
+    assert polnear_cue_kind_section(None) == []
