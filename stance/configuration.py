@@ -26,6 +26,11 @@ class StanceConfig(PretrainedConfig):
             therefore not stored with the fine-tuned model (keeps the shipped model small).
         window_length: Tokens per window, including the two special tokens.
         window_overlap: Tokens shared by consecutive windows of a long text.
+        predict_window_length: Tokens per window when predicting, if not ``window_length``: a
+            model trained on short documents can read long articles better in shorter windows
+            (chosen on validation after training, ``training/choose_window.py``). Training and
+            epoch selection always use ``window_length``.
+        predict_window_overlap: Overlap of those windows (``window_overlap`` if unset).
         role_layers: Transformer layers in the cue-conditioned role head.
         role_ffn_dim: Feed-forward width of those layers.
         role_dim: Width of the role layers. ``None`` (models saved before it existed): the
@@ -55,6 +60,8 @@ class StanceConfig(PretrainedConfig):
         frozen_base_parameters: list[str] | None = None,
         window_length: int = 256,
         window_overlap: int = 64,
+        predict_window_length: int | None = None,
+        predict_window_overlap: int | None = None,
         role_layers: int = 1,
         role_ffn_dim: int = 512,
         role_dim: int | None = None,
@@ -70,6 +77,8 @@ class StanceConfig(PretrainedConfig):
         self.frozen_base_parameters = list(frozen_base_parameters or [])
         self.window_length = window_length
         self.window_overlap = window_overlap
+        self.predict_window_length = predict_window_length
+        self.predict_window_overlap = predict_window_overlap
         self.role_layers = role_layers
         self.role_ffn_dim = role_ffn_dim
         self.role_dim = role_dim
@@ -78,6 +87,22 @@ class StanceConfig(PretrainedConfig):
         self.speaker_head = speaker_head
         self.speaker_dim = speaker_dim
         super().__init__(**kwargs)
+
+    @property
+    def prediction_window(self) -> tuple[int, int]:
+        """``(length, overlap)`` of the windows the model predicts with.
+
+        Example:
+            >>> StanceConfig(window_length=256, predict_window_length=128,
+            ...              predict_window_overlap=32).prediction_window
+            (128, 32)
+            >>> StanceConfig(window_length=256, window_overlap=64).prediction_window
+            (256, 64)
+        """
+        return (
+            self.predict_window_length or self.window_length,
+            self.predict_window_overlap or self.window_overlap,
+        )
 
     @property
     def hidden_size(self) -> int:

@@ -386,8 +386,9 @@ def export(model_dir: Path, output_dir: Path) -> Path:
     manifest = {
         "format_version": FORMAT_VERSION,
         "labels": list(config.labels),
-        "window_length": config.window_length,
-        "window_overlap": config.window_overlap,
+        # The windows the model predicts with (config.prediction_window), not the training ones.
+        "window_length": config.prediction_window[0],
+        "window_overlap": config.prediction_window[1],
         "source_weights_sha256": sha256(model_dir / WEIGHTS_NAME),
         "quantization": (
             f"MatMul weights int8, symmetric, one scale per {BLOCK_SIZE} input rows "

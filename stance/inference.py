@@ -124,8 +124,6 @@ class Predictor(_SharedPredictor):
     def __init__(self, model: StanceModel, tokenizer: Any, device: str | torch.device = "cpu"):
         backend = TorchBackend(model, device)
         config = model.config
-        super().__init__(
-            backend, tokenizer, config.labels, config.window_length, config.window_overlap
-        )
+        super().__init__(backend, tokenizer, config.labels, *config.prediction_window)
         self.model = backend.model
         self.device = backend.device

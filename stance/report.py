@@ -553,6 +553,28 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
     return "\n".join(out)
 
 
+def limitation_figures(results: dict[str, Any]) -> str:
+    """Model-card sentences quantifying the long-text and real-news limits, from the run."""
+    note = ""
+    packed = results.get("test_packed")
+    if packed:
+        note += (
+            f" Read in article-length texts (the test documents packed into full windows), the "
+            f"test statement F1 is {packed['statements']['f1']:.3f} against "
+            f"{results['test']['statements']['f1']:.3f} for the documents as written."
+        )
+    polnear = results.get("polnear_dev") or {}
+    by_kind = polnear.get("content_recall_by_cue_kind")
+    if by_kind:
+        note += (
+            f" On PolNeAR dev the model finds {by_kind['model']['reporting']['recall']:.0%} of "
+            f"the contents introduced by reporting cues (said, told, according to) and "
+            f"{by_kind['model']['other']['recall']:.0%} of the others, most of which (wishes, "
+            f"plans, actions, topics) our guidelines do not annotate."
+        )
+    return note
+
+
 def render_model_card(results: dict[str, Any], report_name: str) -> str:
     """The Hugging Face model card, with model-index metadata filled from the run."""
     from stance.evaluation import markdown_table
@@ -574,6 +596,7 @@ def render_model_card(results: dict[str, Any], report_name: str) -> str:
                 head["speaker_resolution_accuracy"],
             )
         )
+    long_text_note = limitation_figures(results)
     metric_yaml = "\n".join(
         f"      - name: {name}\n        type: {kind}\n        value: {value:.4f}"
         for name, kind, value in metrics
@@ -690,8 +713,8 @@ hard cases real news is made of (see the dataset card); training took
 
 The training text is synthetic and tidier than real news: expect lower scores on long real
 articles (see the PolNeAR dev figures), on attributions whose content is a bare noun phrase,
-and on cues the corpus does not cover. Windows are 256 tokens with 64 tokens of overlap; a
-content longer than about 95 tokens on either side of its cue can be cut.
+and on cues the corpus does not cover.{long_text_note} Windows are 256 tokens with 64 tokens of
+overlap; a content longer than about 95 tokens on either side of its cue can be cut.
 
 ## How to reproduce
 

@@ -45,6 +45,17 @@ class TrainingArguments:
     )
     window_length: int = field(default=256, metadata={"help": "tokens per window"})
     window_overlap: int = field(default=64, metadata={"help": "tokens shared by windows"})
+    predict_window_length: int | None = field(
+        default=None,
+        metadata={
+            "help": "tokens per window the saved model predicts with (default: window_length); "
+            "chosen on validation after training with training/choose_window.py. Training and "
+            "epoch selection use window_length, so this changes only the saved config"
+        },
+    )
+    predict_window_overlap: int | None = field(
+        default=None, metadata={"help": "overlap of the prediction windows"}
+    )
     epochs: int = field(default=12, metadata={"help": "passes over the training split"})
     batch_size: int = field(default=16, metadata={"help": "windows per optimisation step"})
     learning_rate: float = field(default=1e-4, metadata={"help": "encoder learning rate"})
@@ -525,6 +536,10 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     assert best_state is not None
     model.load_state_dict(best_state)
     model.eval()
+    # Set only now: the epochs were scored in training windows, so this choice, made on
+    # validation after a run, never changes which epoch a run keeps.
+    model.config.predict_window_length = args.predict_window_length
+    model.config.predict_window_overlap = args.predict_window_overlap
     output = Path(args.output_dir)
     model_dir = output / "model"
     model.save_pretrained(model_dir)

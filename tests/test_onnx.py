@@ -182,6 +182,12 @@ def test_shipped_export_is_current_and_small() -> None:
 
     folder, manifest = read_manifest(DEFAULT_MODEL_DIR)
     assert manifest["source_weights_sha256"] == file_sha256(DEFAULT_MODEL_DIR / "model.safetensors")
+    config = json.loads((DEFAULT_MODEL_DIR / "config.json").read_text())
+    prediction_window = (
+        config.get("predict_window_length") or config["window_length"],
+        config.get("predict_window_overlap") or config["window_overlap"],
+    )
+    assert (manifest["window_length"], manifest["window_overlap"]) == prediction_window
     files = [p for p in folder.iterdir() if p.is_file()]
     assert not [p for p in files if p.suffix in {".bin", ".pt", ".pkl", ".npy", ".ckpt"}]
     assert sum(p.stat().st_size for p in files) <= 25_000_000
@@ -241,7 +247,7 @@ def test_stale_export_after_retraining(model_copy: Path) -> None:
 # ------------------------------------------------------------------------ export, tiny model
 
 
-def _tiny_model(folder: Path, role_dim: int | None = None) -> None:
+def _tiny_model(folder: Path, role_dim: int | None = None, **config_fields: int) -> None:
     import torch
 
     from stance.configuration import StanceConfig
@@ -262,6 +268,7 @@ def _tiny_model(folder: Path, role_dim: int | None = None) -> None:
         role_dim=role_dim,
         window_length=64,
         window_overlap=16,
+        **config_fields,
     )
     model = StanceModel(config).eval()
     model.save_pretrained(folder)
@@ -313,6 +320,23 @@ def test_export_of_a_tiny_model(tiny_export: Path) -> None:
     assert fast_stance.shape == (1, 4) and np.abs(fast_stance - exact_stance).max() < 0.02
     text = " ".join(TEXTS)
     assert all(text[s.cue.start : s.cue.end] == s.cue.text for s in fast.predict(text))
+
+
+def test_both_backends_predict_in_the_prediction_window(tmp_path: Path) -> None:
+    """A model chosen to predict in shorter windows does so on torch and ONNX alike."""
+    from stance.export_onnx import main
+
+    folder = tmp_path / "model"
+    _tiny_model(folder, predict_window_length=32, predict_window_overlap=8)
+    assert main(["--model", str(folder)]) == 0
+    manifest = json.loads((folder / "onnx" / "manifest.json").read_text())
+    assert (manifest["window_length"], manifest["window_overlap"]) == (32, 8)
+    for backend in ("torch", "onnx"):
+        predictor = stance.load(folder, backend=backend)._predictor
+        assert (predictor.window_length, predictor.window_overlap) == (32, 8), backend
+        # A text longer than one window is cut into windows of that size.
+        windows = predictor.windows([" ".join(TEXTS * 3)])
+        assert len(windows) > 1 and max(len(w) for w in windows) <= 32
 
 
 @pytest.mark.slow

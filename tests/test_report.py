@@ -29,3 +29,24 @@ def test_polnear_cue_kind_section_rows() -> None:
     assert "| 10 | 7 | 0.700 | 0.500 |" in table
     assert "| 20 | 4 | 0.200 | 0.000 |" in table
     assert polnear_cue_kind_section(None) == []
+
+
+def test_limitation_figures_come_from_the_results() -> None:
+    from stance.report import limitation_figures
+
+    by_kind = {
+        "model": {
+            "reporting": {"gold": 10, "found": 7, "recall": 0.7},
+            "other": {"gold": 20, "found": 4, "recall": 0.2},
+        }
+    }
+    results = {
+        "test": _scores(0.83),
+        "test_packed": _scores(0.79),
+        "polnear_dev": {"content_recall_by_cue_kind": by_kind},
+    }
+    note = limitation_figures(results)
+    assert "statement F1 is 0.790 against 0.830" in note
+    assert "finds 70% of the contents introduced by reporting cues" in note
+    assert "and 20% of the others" in note
+    assert limitation_figures({"test": _scores(0.83), "polnear_dev": None}) == ""
