@@ -4,7 +4,10 @@ The corpus documents mostly fill a third of a 256-token window, while news artic
 window they are cut into; a model trained on the former can read the latter better in shorter
 windows. Each candidate ``(length, overlap)`` is scored end to end on the validation split as
 written and packed into article-length texts (``stance.trainer.pack_for_evaluation``); the
-choice is the best mean statement F1 of the two (ties: the longer window). The test split and
+choice is the best mean statement F1 of the two (ties: the longer window) among the windows
+that keep long contents: a short window can cut a content that runs past its edge, so a
+candidate whose recall of contents of 26 or more words (mean of both readings) falls more than
+``LONG_CONTENT_TOLERANCE`` under the training window's is not eligible. The test split and
 PolNeAR are never read here.
 
 Usage:
@@ -27,6 +30,10 @@ from typing import Any
 
 from stance.evaluation import markdown_table
 
+#: Words from which a content counts as long (the corpus's ``long_content`` tag).
+LONG_CONTENT_WORDS = 26
+#: How far under the training window's long-content recall a candidate may fall.
+LONG_CONTENT_TOLERANCE = 0.02
 #: (length, overlap) candidates, special tokens included in the length.
 CANDIDATES: tuple[tuple[int, int], ...] = (
     (64, 16),
@@ -43,9 +50,18 @@ def score_windows(
     model: Any, tokenizer: Any, docs: list[dict[str, Any]], candidates: Sequence[tuple[int, int]]
 ) -> list[dict[str, Any]]:
     """End-to-end validation figures of ``model`` for each candidate prediction window."""
-    from stance.evaluation import prediction_documents, span_scores, statement_scores
+    from stance.evaluation import (
+        content_recall_by,
+        prediction_documents,
+        span_scores,
+        statement_scores,
+    )
     from stance.inference import Predictor
     from stance.trainer import pack_for_evaluation
+
+    def content_length(text: str, statement: dict[str, Any]) -> str:
+        words = len(statement["content"]["text"].split())
+        return "long" if words >= LONG_CONTENT_WORDS else "short"
 
     texts = {"as_written": docs, "packed": pack_for_evaluation(docs, tokenizer, model.config)}
     rows = []
@@ -60,24 +76,35 @@ def score_windows(
                 "statement_f1": statement_scores(part, pred)["f1"],
                 "content_overlap_f1": span_scores(part, pred, "content")["f1"],
                 "source_overlap_f1": span_scores(part, pred, "source")["f1"],
+                "long_content_recall": content_recall_by(part, pred, content_length)["long"][
+                    "recall"
+                ],
             }
-        row["mean_statement_f1"] = (
-            row["as_written"]["statement_f1"] + row["packed"]["statement_f1"]
-        ) / 2
+        for key in ("statement_f1", "long_content_recall"):
+            row[f"mean_{key}"] = (row["as_written"][key] + row["packed"][key]) / 2
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     return rows
 
 
-def choose(rows: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """The row with the best mean statement F1; ties go to the longer window.
+def choose(rows: Sequence[dict[str, Any]], training_window: int) -> dict[str, Any]:
+    """The best mean statement F1 among the windows that keep long contents (ties: longer).
 
     Example:
-        >>> choose([{"window_length": 96, "window_overlap": 24, "mean_statement_f1": 0.8},
-        ...         {"window_length": 256, "window_overlap": 64, "mean_statement_f1": 0.8}])
-        {'window_length': 256, 'window_overlap': 64, 'mean_statement_f1': 0.8}
+        >>> rows = [
+        ...     {"window_length": 64, "mean_statement_f1": 0.9, "mean_long_content_recall": 0.5},
+        ...     {"window_length": 96, "mean_statement_f1": 0.8, "mean_long_content_recall": 0.8},
+        ...     {"window_length": 256, "mean_statement_f1": 0.8, "mean_long_content_recall": 0.8},
+        ... ]
+        >>> choose(rows, training_window=256)["window_length"]
+        256
     """
-    return max(rows, key=lambda r: (round(r["mean_statement_f1"], 6), r["window_length"]))
+    floor = (
+        next(r["mean_long_content_recall"] for r in rows if r["window_length"] == training_window)
+        - LONG_CONTENT_TOLERANCE
+    )
+    eligible = [r for r in rows if r["mean_long_content_recall"] >= floor]
+    return max(eligible, key=lambda r: (round(r["mean_statement_f1"], 6), r["window_length"]))
 
 
 def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, docs: int) -> str:
@@ -90,6 +117,7 @@ def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, d
             "mean",
             "content F1 as written",
             "content F1 packed",
+            "long-content recall (mean)",
         ],
         [
             [
@@ -100,6 +128,7 @@ def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, d
                 f"{r['mean_statement_f1']:.3f}",
                 f"{r['as_written']['content_overlap_f1']:.3f}",
                 f"{r['packed']['content_overlap_f1']:.3f}",
+                f"{r['mean_long_content_recall']:.3f}",
             ]
             for r in rows
         ],
@@ -110,7 +139,9 @@ def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, d
             "",
             f"Generated by `python training/choose_window.py` for `{model}` on the validation "
             f"split ({docs} documents), as written and packed into article-length texts. The "
-            "choice is the best mean statement F1 (ties: the longer window); training and epoch "
+            "choice is the best mean statement F1 (ties: the longer window) among the windows "
+            f"whose recall of contents of {LONG_CONTENT_WORDS}+ words (mean of both readings) is "
+            f"at most {LONG_CONTENT_TOLERANCE} under the training window's; training and epoch "
             "selection used the training window.",
             "",
             table,
@@ -132,7 +163,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     nlp = stance.load(args.model, backend="torch")
     docs = [d for d in read_corpus() if d["split"] == "validation"]
     rows = score_windows(nlp.model, nlp.tokenizer, docs, CANDIDATES)
-    chosen = choose(rows)
+    chosen = choose(rows, nlp.model.config.window_length)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.with_suffix(".json").write_text(
         json.dumps({"model": args.model, "chosen": chosen, "candidates": rows}, indent=1) + "\n"
