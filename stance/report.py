@@ -207,6 +207,11 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
         "validation_onnx": validation_onnx,
         "test_onnx": test_onnx,
         "test_packed": test_packed,
+        "prediction_window": list(predictor.model.config.prediction_window),
+        "training_window": [
+            predictor.model.config.window_length,
+            predictor.model.config.window_overlap,
+        ],
         "baselines": evaluate_baselines(split["train"], split["test"]),
         "polnear_dev": evaluate_polnear(nlp),
         "training_run": record,
@@ -575,6 +580,24 @@ def limitation_figures(results: dict[str, Any]) -> str:
     return note
 
 
+def window_limitation(window: list[int] | None) -> str:
+    """Model-card sentence on how far a content can reach past its cue in the model's windows.
+
+    Example:
+        >>> window_limitation([96, 24])
+        'The model predicts in 96-token windows with 24 tokens of overlap: a cue is read in the window whose core holds it, so a content reaching more than 12 to 82 tokens past its cue (by where the cue falls) can be cut.'
+    """  # noqa: E501
+    if not window:
+        return ""
+    length, overlap = window
+    return (
+        f"The model predicts in {length}-token windows with {overlap} tokens of overlap: a cue "
+        "is read in the window whose core holds it, so a content reaching more than "
+        f"{overlap // 2} to {length - 2 - overlap // 2} tokens past its cue (by where the cue "
+        "falls) can be cut."
+    )
+
+
 def render_model_card(results: dict[str, Any], report_name: str) -> str:
     """The Hugging Face model card, with model-index metadata filled from the run."""
     from stance.evaluation import markdown_table
@@ -597,6 +620,7 @@ def render_model_card(results: dict[str, Any], report_name: str) -> str:
             )
         )
     long_text_note = limitation_figures(results)
+    window_note = window_limitation(results.get("prediction_window"))
     metric_yaml = "\n".join(
         f"      - name: {name}\n        type: {kind}\n        value: {value:.4f}"
         for name, kind, value in metrics
@@ -713,8 +737,7 @@ hard cases real news is made of (see the dataset card); training took
 
 The training text is synthetic and tidier than real news: expect lower scores on long real
 articles (see the PolNeAR dev figures), on attributions whose content is a bare noun phrase,
-and on cues the corpus does not cover.{long_text_note} Windows are 256 tokens with 64 tokens of
-overlap; a content longer than about 95 tokens on either side of its cue can be cut.
+and on cues the corpus does not cover.{long_text_note} {window_note}
 
 ## How to reproduce
 
