@@ -117,6 +117,14 @@ class TrainingArguments:
         },
     )
     speaker_dim: int = field(default=64, metadata={"help": "mention-ranking head width"})
+    normalize_quotes: bool = field(
+        default=False,
+        metadata={
+            "help": "train on the text with typographic quotes made ASCII, as prediction reads "
+            "it (stance.tokenization.normalize_quotes); off in the shipped model's config, which "
+            "was trained before the option existed and must stay reproducible"
+        },
+    )
     select_from_epoch: int = field(
         default=1,
         metadata={
@@ -238,6 +246,35 @@ def pack_into_windows(
             current["statements"].append({**moved, "label": st["label"]})
         used += size
     return packed
+
+
+def quote_normalized(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The documents as prediction reads them: typographic quotes made ASCII.
+
+    ``normalize_quotes`` maps one character to one, so every offset stays valid; only the text
+    of the document and of its spans changes.
+
+    Example:
+        >>> doc = {"text": "“Shut,” she said.", "statements": [{"content": {
+        ...     "start": 1, "end": 5, "text": "Shut"}, "cue": None, "source": None}]}
+        >>> quote_normalized([doc])[0]["text"]
+        '"Shut," she said.'
+    """
+    from stance.tokenization import normalize_quotes
+
+    def span(value: Any) -> Any:
+        if isinstance(value, dict) and "text" in value:
+            return {**value, "text": normalize_quotes(value["text"])}
+        return value
+
+    return [
+        {
+            **doc,
+            "text": normalize_quotes(doc["text"]),
+            "statements": [{k: span(v) for k, v in st.items()} for st in doc["statements"]],
+        }
+        for doc in docs
+    ]
 
 
 def pack_for_evaluation(
@@ -457,6 +494,8 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     set_seed(args.seed)  # before the model is built, so head initialisation is reproducible
     model, tokenizer = build_model(args)
     config = model.config
+    if args.normalize_quotes:
+        train_docs = quote_normalized(train_docs)
     train_texts = (
         pack_into_windows(train_docs, tokenizer, config.window_length - 2, args.seed)
         if args.pack_documents

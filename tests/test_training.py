@@ -122,3 +122,23 @@ def test_evaluation_packing_is_seeded_and_fills_windows(corpus) -> None:
     assert packed == pack_for_evaluation(docs, tokenizer, config)
     assert len(packed) <= len(docs) / 2
     assert all(len(tokenizer.encode(p["text"])[0]) <= 254 for p in packed)
+
+
+def test_quote_normalized_training_text_reads_like_prediction(corpus) -> None:
+    from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
+    from stance.tokenization import WordPieceTokenizer, normalize_quotes
+    from stance.trainer import quote_normalized
+
+    tokenizer = WordPieceTokenizer.from_folder(resolve_base_folder(DEFAULT_BASE))
+    curly = [d for d in corpus if "“" in d["text"] or "’" in d["text"]][:5]
+    assert curly, "the corpus has documents with typographic quotes"
+    straight = quote_normalized(curly)
+    for before, after in zip(curly, straight, strict=True):
+        assert len(before["text"]) == len(after["text"]) and "“" not in after["text"]
+        # Training now tokenizes exactly what prediction tokenizes.
+        ids_after = tokenizer.encode(after["text"])[0]
+        assert ids_after.tolist() == tokenizer.encode(normalize_quotes(before["text"]))[0].tolist()
+        for st in after["statements"]:
+            for part in ("source", "cue", "content"):
+                if st[part] is not None:
+                    assert after["text"][st[part]["start"] : st[part]["end"]] == st[part]["text"]
