@@ -486,7 +486,10 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             "The shipped torch weights are fp16 with the base word embeddings frozen and "
             "restored from the sha256-verified base package; training ran in fp32. The ONNX "
             "export (`python -m stance.export_onnx`), which `stance.load()` runs by default, has "
-            "int8 weights and activations.",
+            "int8 weights and activations. The first row was scored during training, in the "
+            f"training windows ({window_text(results.get('training_window'))}); the shipped rows "
+            f"in the prediction windows ({window_text(results.get('prediction_window'))}, "
+            "chosen on validation: `reports/predict-window.md`).",
             "",
             markdown_table(
                 ["form", "stance macro-F1", "statement F1", "content overlap F1"],
@@ -578,6 +581,11 @@ def limitation_figures(results: dict[str, Any]) -> str:
             f"plans, actions, topics) our guidelines do not annotate."
         )
     return note
+
+
+def window_text(window: list[int] | None) -> str:
+    """``"256 tokens, 64 overlap"`` for a ``[length, overlap]`` pair (``"—"`` if unknown)."""
+    return f"{window[0]} tokens, {window[1]} overlap" if window else "—"
 
 
 def window_limitation(window: list[int] | None) -> str:

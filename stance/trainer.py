@@ -403,9 +403,9 @@ def evaluate_model(
     from stance.windows import label_windows
 
     config = model.config
-    windows = label_windows(
-        tokenizer, docs, config.window_length, config.window_overlap, config.labels
-    )
+    # Read in the windows the model predicts with, as a user's text is (during training these
+    # are the training windows: the prediction window is set only when the model is saved).
+    windows = label_windows(tokenizer, docs, *config.prediction_window, config.labels)
     gold, pred, probs = gold_stance_predictions(model, windows, tokenizer.pad_token_id, batch_size)
     labels = config.labels
     stance = load_metric("stance_classification").compute(
