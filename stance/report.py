@@ -243,10 +243,13 @@ def _met(value: float | None, goal: float) -> str:
     return "—" if value is None else ("yes" if value >= goal else "**no**")
 
 
-def packed_section(test: dict[str, Any], packed: dict[str, Any] | None) -> list[str]:
+def packed_section(
+    test: dict[str, Any], packed: dict[str, Any] | None, training_window: list[int] | None = None
+) -> list[str]:
     """Report lines: the test split as written and packed into article-length texts."""
     if packed is None:
         return []
+    length = training_window[0] if training_window else 256
     from stance.evaluation import markdown_table
 
     def figures(scores: dict[str, Any]) -> list[str]:
@@ -259,10 +262,11 @@ def packed_section(test: dict[str, Any], packed: dict[str, Any] | None) -> list[
     return [
         "### Article-length text (test)",
         "",
-        "Most corpus documents fill a third of the model's 256-token window, while a news article "
-        "fills every window it is cut into. *Packed* joins the same test documents into texts of "
-        "up to 254 tokens (`stance.trainer.pack_for_evaluation`, seed 0): the same statements, "
-        "read in article-length context.",
+        f"Most corpus documents fill a third of the {length}-token window the model was trained "
+        "in, while a news article fills every window it is cut into. *Packed* joins the same "
+        f"test documents into texts of up to {length - 2} tokens "
+        "(`stance.trainer.pack_for_evaluation`, seed 0): the same statements, read in "
+        "article-length context.",
         "",
         markdown_table(
             ["test text", "statement F1", "stance macro-F1", "source F1", "cue F1", "content F1"],
@@ -433,7 +437,7 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             ],
         ),
         "",
-        *packed_section(test, results.get("test_packed")),
+        *packed_section(test, results.get("test_packed"), results.get("training_window")),
         *speaker_section(test.get("speakers")),
         "## Real news: PolNeAR dev (spans only, never trained on)",
         "",
