@@ -305,6 +305,16 @@ def _similarity(
     raise ValueError(f"mode must be one of {MODES}, not {mode!r}")
 
 
+def _content_similarity(gold: Document, pred: Document) -> tuple[list[list[float]], float]:
+    """Token-overlap similarity of every gold statement's content to every predicted one's."""
+    return _similarity(
+        gold["text"],
+        [s["content"] for s in gold["statements"]],
+        [s["content"] for s in pred["statements"]],
+        "overlap",
+    )
+
+
 def span_scores(
     gold_docs: Sequence[Document],
     pred_docs: Sequence[Document],
@@ -388,12 +398,7 @@ def statement_scores(
     for gold, pred in _aligned(gold_docs, pred_docs):
         gold_statements = gold["statements"]
         pred_statements = pred["statements"]
-        similarity, threshold = _similarity(
-            gold["text"],
-            [s["content"] for s in gold_statements],
-            [s["content"] for s in pred_statements],
-            "overlap",
-        )
+        similarity, threshold = _content_similarity(gold, pred)
         unlabelled_tp += len(greedy_match(similarity, threshold))
         has_labels = has_labels and all("label" in s for s in gold_statements)
         # Label-unequal pairs get -1 so they can never reach the threshold.
@@ -448,13 +453,7 @@ def content_recall_by(
     gold_counts: Counter[str] = Counter()
     found_counts: Counter[str] = Counter()
     for gold, pred in _aligned(gold_docs, pred_docs):
-        similarity, threshold = _similarity(
-            gold["text"],
-            [s["content"] for s in gold["statements"]],
-            [s["content"] for s in pred["statements"]],
-            "overlap",
-        )
-        found = {g for g, _ in greedy_match(similarity, threshold)}
+        found = {g for g, _ in greedy_match(*_content_similarity(gold, pred))}
         for index, statement in enumerate(gold["statements"]):
             name = group(gold["text"], statement)
             gold_counts[name] += 1
