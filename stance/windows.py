@@ -123,8 +123,8 @@ def label_windows(
     """Windows with training targets from gold documents (corpus records).
 
     Every cue lying wholly inside a window becomes a (window, cue) pair whose role tags mark that
-    cue's source and contents inside the window, with one stance item per content; statements
-    cut by the window edge are left out of that window (they are whole in a neighbour).
+    cue's source and contents inside the window, with one stance item per content; spans cut by
+    the window edge are left out of that window's loss (they are whole in a neighbour).
     """
     label_index = {label: i for i, label in enumerate(labels)}
     windows = make_windows(tokenizer, [d["text"] for d in docs], max_length, overlap)
@@ -137,28 +137,46 @@ def label_windows(
         for st in doc["statements"]:
             by_cue.setdefault((st["cue"]["start"], st["cue"]["end"]), []).append(st)
         for (cue_start, cue_end), statements in sorted(by_cue.items()):
-            cue_range = _contained(window.offsets, {"start": cue_start, "end": cue_end})
+            cue_span = {"start": cue_start, "end": cue_end}
+            cue_range = _tag_span(cue_tags, window.offsets, cue_span, _CUE["B-CUE"], _CUE["I-CUE"])
             if cue_range is None:
                 continue
-            _bio(cue_tags, *cue_range, _CUE["B-CUE"], _CUE["I-CUE"])
             role = np.full(n, _ROLE["O"], dtype=np.int64)
             role[0] = role[-1] = IGNORE
             items = []
             for st in statements:
                 if st["source"] is not None:
-                    src_range = _contained(window.offsets, st["source"])
-                    if src_range is not None:
-                        _bio(role, *src_range, _ROLE["B-SRC"], _ROLE["I-SRC"])
-                content_range = _contained(window.offsets, st["content"])
+                    _tag_span(role, window.offsets, st["source"], _ROLE["B-SRC"], _ROLE["I-SRC"])
+                content_range = _tag_span(
+                    role, window.offsets, st["content"], _ROLE["B-CON"], _ROLE["I-CON"]
+                )
                 if content_range is None:
                     continue
-                _bio(role, *content_range, _ROLE["B-CON"], _ROLE["I-CON"])
                 items.append({"content": content_range, "label": label_index[st["label"]]})
             window.pairs.append({"cue": cue_range, "role_tags": role, "items": items})
         window.cue_tags = cue_tags
         if any("speaker" in st for st in doc["statements"]):
             _label_speakers(window, doc["text"], doc["statements"])
     return windows
+
+
+def _tag_span(
+    tags: np.ndarray, offsets: np.ndarray, span: dict[str, int], begin: int, inside: int
+) -> tuple[int, int] | None:
+    """BIO-tags a span lying wholly inside the window and returns its token range.
+
+    A span the window edge cuts is left out of the loss (its visible tokens become ``IGNORE``)
+    rather than tagged ``O``: its tokens really are part of a span, and teaching "no span here"
+    at every edge would punish the model for being right. This matters most in short windows.
+    """
+    token_range = _contained(offsets, span)
+    if token_range is not None:
+        _bio(tags, *token_range, begin, inside)
+        return token_range
+    cut = char_to_tokens(offsets, span["start"], span["end"])
+    if cut is not None:
+        tags[cut[0] : cut[1]] = IGNORE
+    return None
 
 
 def _key(span: dict[str, Any]) -> tuple[int, int]:
@@ -177,14 +195,10 @@ def _label_speakers(window: Window, text: str, statements: Sequence[dict[str, An
     tags[0] = tags[-1] = IGNORE
     mentions: dict[tuple[int, int], tuple[int, int]] = {}
     for key in sorted({_key(st["speaker"]) for st in statements if st.get("speaker")}):
-        inside = _contained(window.offsets, {"start": key[0], "end": key[1]})
+        span = {"start": key[0], "end": key[1]}
+        inside = _tag_span(tags, window.offsets, span, _MENTION["B-MEN"], _MENTION["I-MEN"])
         if inside is not None:
-            _bio(tags, *inside, _MENTION["B-MEN"], _MENTION["I-MEN"])
             mentions[key] = inside
-        else:
-            cut = char_to_tokens(window.offsets, *key)
-            if cut is not None:
-                tags[cut[0] : cut[1]] = IGNORE
     window.mention_tags = tags
     speaker_of = {
         _key(st["source"]): None if st.get("speaker") is None else _key(st["speaker"])

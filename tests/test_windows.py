@@ -67,6 +67,38 @@ def test_gold_spans_round_trip_through_tags(tokenizer: WordPieceTokenizer, corpu
     assert checked > 100
 
 
+def test_spans_cut_by_the_window_edge_are_left_out_of_the_loss(
+    tokenizer: WordPieceTokenizer,
+) -> None:
+    from stance.windows import IGNORE
+
+    filler = "The harbour was quiet on Tuesday morning. " * 6
+    text = filler + "Port official Ana Reis said the cargo left on time and the crane was repaired."
+    cue_start = text.index("said")
+    content = "the cargo left on time and the crane was repaired"
+    doc = {
+        "text": text,
+        "statements": [
+            {
+                "source": {"start": text.index("Port"), "end": cue_start - 1},
+                "cue": {"start": cue_start, "end": cue_start + 4},
+                "content": {"start": text.index(content), "end": text.index(content) + len(content)},
+                "label": "assertion",
+            }
+        ],
+    }
+    n_tokens = len(tokenizer.encode(text)[0])
+    # One window that ends inside the content, so the content is cut, and a second that has it.
+    windows = label_windows(tokenizer, [doc], n_tokens - 4, 8, ["assertion"])
+    first, last = windows[0], windows[-1]
+    assert len(first.pairs) == 1 and first.pairs[0]["items"] == []
+    tags = first.pairs[0]["role_tags"]
+    cut = np.nonzero(first.offsets[:, 0] >= text.index(content))[0]
+    assert len(cut) > 0 and (tags[cut] == IGNORE).all()
+    # The whole statement is learnt in the neighbouring window.
+    assert len(last.pairs) == 1 and len(last.pairs[0]["items"]) == 1
+
+
 def test_long_text_windows_cover_every_token(tokenizer: WordPieceTokenizer) -> None:
     text = "The minister said the port was closed. " * 300
     windows = make_windows(tokenizer, [text], 256, 64)
