@@ -226,7 +226,7 @@ configs:
         for bucket, low, high in (("1–3", 1, 3), ("4–7", 4, 7), ("8–20", 8, 20), ("21+", 21, 10**9))
     ]
     return f"""{yaml}
-# stance corpus: attributed statements and epistemic stance in news (v2)
+# stance corpus: attributed statements and epistemic stance in news (v3)
 
 Wire-style news documents in English, annotated with every **attributed statement**
 (source, cue and content as character spans) and the **epistemic stance** of the source toward
@@ -317,6 +317,11 @@ full-length articles and the hard cases below, chosen after an error analysis of
 proposed by a script (`scripts/propose_speakers.py`) and then checked and corrected document by
 document by seven reviewers against GUIDELINES.md section 7; their recurring questions became
 rules 11–16 there. The links are a single pass: no agreement figure exists for them yet.
+Version 3 added two batches of 40 full-length articles each (ids numbered 7001 and up, and
+8001 and up) aimed at what the model missed on real news: curly and colon-introduced quotes,
+documents and polls as sources, demands, pledges, attitude and progressive cues; their
+writers' disagreements were settled in GUIDELINES.md ("Decisions from the v3 review",
+"Decisions from the v4 batch"). Earlier documents kept their ids and splits.
 
 ## Limitations
 

@@ -190,7 +190,7 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
     test_packed = evaluate_model(
         predictor.model,
         predictor.tokenizer,
-        pack_for_evaluation(split["test"], predictor.tokenizer, predictor.model.config),
+        pack_for_evaluation(split["test"], predictor.tokenizer),
     )
     test_packed.pop("predictions")
     return {
@@ -249,8 +249,10 @@ def packed_section(
     """Report lines: the test split as written and packed into article-length texts."""
     if packed is None:
         return []
-    length = training_window[0] if training_window else 256
     from stance.evaluation import markdown_table
+    from stance.trainer import PACKED_TEXT_TOKENS
+
+    length = training_window[0] if training_window else 256
 
     def figures(scores: dict[str, Any]) -> list[str]:
         return [
@@ -262,9 +264,9 @@ def packed_section(
     return [
         "### Article-length text (test)",
         "",
-        f"Most corpus documents fill a third of the {length}-token window the model was trained "
-        "in, while a news article fills every window it is cut into. *Packed* joins the same "
-        f"test documents into texts of up to {length - 2} tokens "
+        f"Most corpus documents are short (the model was trained in {length}-token windows), "
+        "while a news article fills every window it is cut into. *Packed* joins the same "
+        f"test documents into texts of up to {PACKED_TEXT_TOKENS} tokens "
         "(`stance.trainer.pack_for_evaluation`, seed 0): the same statements, read in "
         "article-length context.",
         "",
@@ -571,7 +573,7 @@ def limitation_figures(results: dict[str, Any]) -> str:
     packed = results.get("test_packed")
     if packed:
         note += (
-            f" Read in article-length texts (the test documents packed into full windows), the "
+            f" Read in article-length texts (the test documents packed into texts of several windows), the "
             f"test statement F1 is {packed['statements']['f1']:.3f} against "
             f"{results['test']['statements']['f1']:.3f} for the documents as written."
         )

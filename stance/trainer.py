@@ -277,16 +277,19 @@ def quote_normalized(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
     ]
 
 
-def pack_for_evaluation(
-    docs: list[dict[str, Any]], tokenizer: Any, config: Any
-) -> list[dict[str, Any]]:
-    """The documents joined into texts that fill a whole window, for scoring on long text.
+#: Tokens per packed evaluation text: several short windows' worth, like a news article's opening.
+PACKED_TEXT_TOKENS = 254
 
-    Corpus documents mostly fill a third of a window, while news articles fill every window
+
+def pack_for_evaluation(docs: list[dict[str, Any]], tokenizer: Any) -> list[dict[str, Any]]:
+    """The documents joined into article-length texts, for scoring on long text.
+
+    Corpus documents are mostly shorter than a window, while news articles fill every window
     they are cut into; scoring the same statements packed measures how the model holds up on
-    article-length input. The packing is seeded (seed 0), so every model sees the same texts.
+    article-length input. The length is fixed (``PACKED_TEXT_TOKENS``), not taken from the
+    model, and the packing is seeded (seed 0), so every model compared sees the same texts.
     """
-    return pack_into_windows(docs, tokenizer, config.window_length - 2, seed=0)
+    return pack_into_windows(docs, tokenizer, PACKED_TEXT_TOKENS, seed=0)
 
 
 def set_seed(seed: int) -> None:

@@ -8,13 +8,13 @@ import pytest
 # platform-level float differences: a real regression falls through these.
 FLOORS = {
     "stance_macro_f1": 0.88,
-    "statement_f1": 0.78,
-    "content_overlap_f1": 0.82,
-    "speaker_resolution_accuracy": 0.87,
+    "statement_f1": 0.80,
+    "content_overlap_f1": 0.90,
+    "speaker_resolution_accuracy": 0.78,
 }
 #: Statement F1 on the test documents packed into article-length texts (the report's
 #: "Article-length text" table), less the same kind of margin.
-PACKED_STATEMENT_F1_FLOOR = 0.78
+PACKED_STATEMENT_F1_FLOOR = 0.79
 
 
 @pytest.fixture(scope="module")
@@ -65,6 +65,6 @@ def test_article_length_text(corpus) -> None:
 
     nlp = stance.load(backend="torch")
     test = [d for d in corpus if d["split"] == "test"]
-    packed = pack_for_evaluation(test, nlp.tokenizer, nlp.model.config)
+    packed = pack_for_evaluation(test, nlp.tokenizer)
     scores = evaluate_model(nlp.model, nlp.tokenizer, packed)
     assert scores["statements"]["f1"] >= PACKED_STATEMENT_F1_FLOOR

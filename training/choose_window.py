@@ -4,10 +4,13 @@ The corpus documents mostly fill a third of a 256-token window, while news artic
 window they are cut into; a model trained on the former can read the latter better in shorter
 windows. Each candidate ``(length, overlap)`` is scored end to end on the validation split as
 written and packed into article-length texts (``stance.trainer.pack_for_evaluation``); the
-choice is the best mean statement F1 of the two (ties: the longer window) among the windows
-that keep long contents: a short window can cut a content that runs past its edge, so a
+choice is the cheapest window (least encoder work per text token, ``encoder_work``) among
+those within ``EQUIVALENT_F1`` of the best mean statement F1 of the two readings, of the
+windows that keep long contents: a short window can cut a content that runs past its edge, so a
 candidate whose recall of contents of 26 or more words (mean of both readings) falls more than
-``LONG_CONTENT_TOLERANCE`` under the training window's is not eligible. The test split and
+``LONG_CONTENT_TOLERANCE`` under the training window's is not eligible, nor one whose speaker
+resolution (sources needing resolution, as written) falls more than ``SPEAKER_TOLERANCE`` under
+it: speakers are resolved among the mentions one window holds. The test split and
 PolNeAR are never read here.
 
 Usage:
@@ -34,13 +37,27 @@ from stance.evaluation import markdown_table
 LONG_CONTENT_WORDS = 26
 #: How far under the training window's long-content recall a candidate may fall.
 LONG_CONTENT_TOLERANCE = 0.02
+#: How far under the training window's speaker-resolution accuracy (sources needing
+#: resolution, as written) a candidate may fall.
+SPEAKER_TOLERANCE = 0.02
+#: Mean statement F1 differences up to this count as equal (about 3 statements of validation's
+#: 680, within the noise of a retraining); the cheaper window is then chosen, since a window
+#: with a larger overlap runs the encoder over more tokens (128 / 64: 1.5 times 96 / 24's).
+EQUIVALENT_F1 = 0.005
 #: (length, overlap) candidates, special tokens included in the length.
+#: The quarter overlaps keep every cue half an overlap of context; the smaller ones (an eighth
+#: to a sixth) cost less encoder work per text token and are kept only if they score as well.
 CANDIDATES: tuple[tuple[int, int], ...] = (
     (64, 16),
+    (96, 16),
     (96, 24),
+    (128, 16),
+    (128, 24),
     (128, 32),
     (128, 64),
+    (160, 24),
     (160, 40),
+    (192, 32),
     (192, 48),
     (256, 64),
 )
@@ -57,13 +74,13 @@ def score_windows(
         statement_scores,
     )
     from stance.inference import Predictor
-    from stance.trainer import pack_for_evaluation
+    from stance.trainer import pack_for_evaluation, speaker_resolution
 
     def content_length(text: str, statement: dict[str, Any]) -> str:
         words = len(statement["content"]["text"].split())
         return "long" if words >= LONG_CONTENT_WORDS else "short"
 
-    texts = {"as_written": docs, "packed": pack_for_evaluation(docs, tokenizer, model.config)}
+    texts = {"as_written": docs, "packed": pack_for_evaluation(docs, tokenizer)}
     rows = []
     for length, overlap in candidates:
         model.config.predict_window_length = length
@@ -82,29 +99,59 @@ def score_windows(
             }
         for key in ("statement_f1", "long_content_recall"):
             row[f"mean_{key}"] = (row["as_written"][key] + row["packed"][key]) / 2
+        if getattr(model.config, "speaker_head", False):
+            # Speakers are resolved among the mentions a window holds, so the window decides
+            # them too (as written only: packing joins unrelated documents' speakers).
+            resolved = speaker_resolution(predictor, docs)["model"]["all"]
+            row["speaker_accuracy"] = resolved["accuracy"]
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     return rows
 
 
-def choose(rows: Sequence[dict[str, Any]], training_window: int) -> dict[str, Any]:
-    """The best mean statement F1 among the windows that keep long contents (ties: longer).
+def encoder_work(row: dict[str, Any]) -> float:
+    """Encoder tokens run per text token in a long text: the window over its step.
+
+    Example:
+        >>> encoder_work({"window_length": 96, "window_overlap": 24})
+        1.3428571428571427
+    """
+    size = row["window_length"] - 2  # [CLS] and [SEP]
+    return size / (size - row["window_overlap"])
+
+
+def choose(rows: Sequence[dict[str, Any]], training_window: tuple[int, int]) -> dict[str, Any]:
+    """The cheapest window among the best, of those that keep long contents.
+
+    Eligible: mean long-content recall at most ``LONG_CONTENT_TOLERANCE`` under the training
+    window's and, for models with a speaker head, speaker-resolution accuracy at most
+    ``SPEAKER_TOLERANCE`` under it. Among the eligible windows within ``EQUIVALENT_F1`` of the
+    best mean statement F1, the one with the least encoder work per text token wins (ties: the
+    longer window).
 
     Example:
         >>> rows = [
-        ...     {"window_length": 64, "mean_statement_f1": 0.9, "mean_long_content_recall": 0.5},
-        ...     {"window_length": 96, "mean_statement_f1": 0.8, "mean_long_content_recall": 0.8},
-        ...     {"window_length": 256, "mean_statement_f1": 0.8, "mean_long_content_recall": 0.8},
+        ...     {"window_length": 64, "window_overlap": 16, "mean_statement_f1": 0.9,
+        ...      "mean_long_content_recall": 0.5},
+        ...     {"window_length": 96, "window_overlap": 24, "mean_statement_f1": 0.799,
+        ...      "mean_long_content_recall": 0.8},
+        ...     {"window_length": 128, "window_overlap": 64, "mean_statement_f1": 0.8,
+        ...      "mean_long_content_recall": 0.8},
         ... ]
-        >>> choose(rows, training_window=256)["window_length"]
-        256
+        >>> choose(rows, training_window=(128, 64))["window_length"]
+        96
     """
-    floor = (
-        next(r["mean_long_content_recall"] for r in rows if r["window_length"] == training_window)
-        - LONG_CONTENT_TOLERANCE
+    reference = next(
+        r for r in rows if (r["window_length"], r["window_overlap"]) == tuple(training_window)
     )
+    floor = reference["mean_long_content_recall"] - LONG_CONTENT_TOLERANCE
     eligible = [r for r in rows if r["mean_long_content_recall"] >= floor]
-    return max(eligible, key=lambda r: (round(r["mean_statement_f1"], 6), r["window_length"]))
+    if "speaker_accuracy" in reference:
+        speaker_floor = reference["speaker_accuracy"] - SPEAKER_TOLERANCE
+        eligible = [r for r in eligible if r["speaker_accuracy"] >= speaker_floor]
+    best = max(r["mean_statement_f1"] for r in eligible)
+    equivalent = [r for r in eligible if r["mean_statement_f1"] >= best - EQUIVALENT_F1]
+    return min(equivalent, key=lambda r: (round(encoder_work(r), 6), -r["window_length"]))
 
 
 def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, docs: int) -> str:
@@ -118,6 +165,8 @@ def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, d
             "content F1 as written",
             "content F1 packed",
             "long-content recall (mean)",
+            "speaker accuracy",
+            "encoder work",
         ],
         [
             [
@@ -129,6 +178,8 @@ def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, d
                 f"{r['as_written']['content_overlap_f1']:.3f}",
                 f"{r['packed']['content_overlap_f1']:.3f}",
                 f"{r['mean_long_content_recall']:.3f}",
+                f"{r['speaker_accuracy']:.3f}" if "speaker_accuracy" in r else "—",
+                f"{encoder_work(r):.2f}",
             ]
             for r in rows
         ],
@@ -139,10 +190,13 @@ def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, d
             "",
             f"Generated by `python training/choose_window.py` for `{model}` on the validation "
             f"split ({docs} documents), as written and packed into article-length texts. The "
-            "choice is the best mean statement F1 (ties: the longer window) among the windows "
-            f"whose recall of contents of {LONG_CONTENT_WORDS}+ words (mean of both readings) is "
-            f"at most {LONG_CONTENT_TOLERANCE} under the training window's; training and epoch "
-            "selection used the training window.",
+            "choice is the cheapest window (fewest encoder tokens per text token; ties: the "
+            f"longer window) among those within {EQUIVALENT_F1} of the best mean statement F1, "
+            f"of the windows whose recall of contents of {LONG_CONTENT_WORDS}+ words (mean of "
+            f"both readings) is at most {LONG_CONTENT_TOLERANCE} under the training window's and "
+            "whose speaker-resolution accuracy (sources needing resolution, as written) is at "
+            f"most {SPEAKER_TOLERANCE} under it; training and epoch selection used the training "
+            "window. *Encoder work*: encoder tokens run per text token of a long text.",
             "",
             table,
             "",
@@ -162,8 +216,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     nlp = stance.load(args.model, backend="torch")
     docs = [d for d in read_corpus() if d["split"] == "validation"]
-    rows = score_windows(nlp.model, nlp.tokenizer, docs, CANDIDATES)
-    chosen = choose(rows, nlp.model.config.window_length)
+    training_window = (nlp.model.config.window_length, nlp.model.config.window_overlap)
+    # The training window is the reference the eligibility floors are measured from.
+    candidates = CANDIDATES if training_window in CANDIDATES else (*CANDIDATES, training_window)
+    rows = score_windows(nlp.model, nlp.tokenizer, docs, candidates)
+    chosen = choose(rows, training_window)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.with_suffix(".json").write_text(
         json.dumps({"model": args.model, "chosen": chosen, "candidates": rows}, indent=1) + "\n"

@@ -50,7 +50,7 @@ def score(
         parts.append((f"{split}_earlier_documents", earlier))
     # The same statements in article-length texts: real news fills every window, while most
     # corpus documents fill a third of one.
-    parts.append((f"{split}_packed", pack_for_evaluation(docs, nlp.tokenizer, nlp.model.config)))
+    parts.append((f"{split}_packed", pack_for_evaluation(docs, nlp.tokenizer)))
     for name, part in parts:
         scores = evaluate_model(nlp.model, nlp.tokenizer, part)
         result[name] = {
