@@ -1,17 +1,18 @@
 """Chooses the window a trained model predicts with, on the validation split.
 
-The corpus documents mostly fill a third of a 256-token window, while news articles fill every
-window they are cut into; a model trained on the former can read the latter better in shorter
-windows. Each candidate ``(length, overlap)`` is scored end to end on the validation split as
-written and packed into article-length texts (``stance.trainer.pack_for_evaluation``); the
-choice is the cheapest window (least encoder work per text token, ``encoder_work``) among
-those within ``EQUIVALENT_F1`` of the best mean statement F1 of the two readings, of the
-windows that keep long contents: a short window can cut a content that runs past its edge, so a
-candidate whose recall of contents of 26 or more words (mean of both readings) falls more than
+The corpus documents are mostly short, while news articles fill every window they are cut
+into; the window a model reads articles best in need not be the one it was trained in, and
+windows differ in cost (a larger overlap runs the encoder over more tokens). Each candidate
+``(length, overlap)`` is scored end to end on the validation split as written and packed into
+article-length texts (``stance.trainer.pack_for_evaluation``); the choice is the cheapest
+window (least encoder work per text token, ``encoder_work``) among those within
+``EQUIVALENT_F1`` of the best mean statement F1 of the two readings, of the windows that keep
+long contents: a short window can cut a content that runs past its edge, so a candidate whose
+recall of contents of 26 or more words (mean of both readings) falls more than
 ``LONG_CONTENT_TOLERANCE`` under the training window's is not eligible, nor one whose speaker
 resolution (sources needing resolution, as written) falls more than ``SPEAKER_TOLERANCE`` under
-it: speakers are resolved among the mentions one window holds. The test split and
-PolNeAR are never read here.
+it: speakers are resolved among the mentions one window holds. The test split and PolNeAR are
+never read here.
 
 Usage:
     python training/choose_window.py --model runs/default/model --output reports/predict-window \
