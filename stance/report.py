@@ -573,8 +573,8 @@ def limitation_figures(results: dict[str, Any]) -> str:
     packed = results.get("test_packed")
     if packed:
         note += (
-            f" Read in article-length texts (the test documents packed into texts of several windows), the "
-            f"test statement F1 is {packed['statements']['f1']:.3f} against "
+            " Read in article-length texts (the test documents packed into texts of several "
+            f"windows), the test statement F1 is {packed['statements']['f1']:.3f} against "
             f"{results['test']['statements']['f1']:.3f} for the documents as written."
         )
     polnear = results.get("polnear_dev") or {}
