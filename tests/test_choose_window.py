@@ -1,21 +1,12 @@
 """training/choose_window.py: scoring prediction windows on validation, and the choice rule."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def choose_window():
-    spec = importlib.util.spec_from_file_location(
-        "choose_window", REPO / "training" / "choose_window.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("training/choose_window.py")
 
 
 def _row(length: int, statement_f1: float, long_recall: float, overlap: int = 32) -> dict:

@@ -1,21 +1,12 @@
 """training/sweep_speaker_rules.py: the choice rule, and a real sweep on validation."""
 
-import importlib.util
-from pathlib import Path
-
 import pytest
-
-REPO = Path(__file__).resolve().parent.parent
+from conftest import load_script
 
 
 @pytest.fixture(scope="module")
 def sweep_rules():
-    spec = importlib.util.spec_from_file_location(
-        "sweep_speaker_rules", REPO / "training" / "sweep_speaker_rules.py"
-    )
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_script("training/sweep_speaker_rules.py")
 
 
 def _row(a: float, b: float, resolution: float, overall: float) -> dict:
