@@ -376,3 +376,72 @@ def test_head_items_do_not_depend_on_their_neighbours(onnx_nlp) -> None:
     for i in range(3):
         one = backend.score_speakers(anchors[i : i + 1], candidates, buckets[i : i + 1])
         assert np.array_equal(one[0], ranked[i])
+
+
+@pytest.mark.parametrize(
+    ("role_dim", "role_layers"),
+    [(None, 1), (16, 1), (None, 2)],
+    ids=["encoder-width roles", "narrow roles", "two role layers"],
+)
+def test_cue_reader_computes_read_cues(role_dim: int | None, role_layers: int) -> None:
+    """The exported role graph's form (per-window projection) is the model's own function."""
+    import torch
+
+    from stance.configuration import StanceConfig
+    from stance.export_onnx import CueReader
+    from stance.modeling import StanceModel
+
+    torch.manual_seed(0)
+    config = StanceConfig(
+        encoder_config={
+            "model_type": "bert",
+            "hidden_size": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+            "vocab_size": 100,
+        },
+        role_ffn_dim=32,
+        role_dim=role_dim,
+        role_layers=role_layers,
+    )
+    model = StanceModel(config).eval()
+    with torch.no_grad():  # fresh layer norms are the identity: make every term count
+        for parameter in model.parameters():
+            parameter.add_(0.1 * torch.randn_like(parameter))
+    states = torch.randn(3, 9, 32)
+    mask = torch.ones(3, 9, dtype=torch.long)
+    mask[2, 6:] = 0
+    pair_window = torch.tensor([0, 0, 1, 2, 2])
+    cue = torch.zeros(5, 9, dtype=torch.long)
+    for pair, (start, end) in enumerate([(1, 2), (6, 8), (0, 1), (4, 6), (5, 6)]):
+        cue[pair, start:end] = 1
+    with torch.no_grad():
+        expected = model.read_cues(states, mask, pair_window, cue)
+        got = CueReader(model)(states, mask, pair_window, cue)
+    real = mask[pair_window].bool()
+    assert torch.allclose(got[real], expected[real], atol=1e-5)
+    assert not torch.allclose(got[real][:9], got[real][9:18], atol=1e-3)  # cue-dependent
+
+
+def test_cue_reader_on_the_shipped_model() -> None:
+    import numpy as np
+    import torch
+
+    from stance.decoding import pad_batch
+    from stance.export_onnx import CueReader
+
+    predictor = stance.load(backend="torch")._predictor
+    windows = predictor.windows(TEXTS)
+    batch = pad_batch(windows, predictor.tokenizer.pad_token_id)
+    ids, attention = (torch.from_numpy(array) for array in batch)
+    model = predictor.model
+    cue = torch.zeros(len(windows), ids.shape[1], dtype=torch.long)
+    cue[:, 3] = 1
+    pair_window = torch.arange(len(windows))
+    with torch.no_grad():
+        states = model.encode(ids, attention)
+        expected = model.read_cues(states, attention, pair_window, cue)
+        got = CueReader(model)(states, attention, pair_window, cue)
+    real = attention.bool()
+    assert np.abs((got - expected)[real].numpy()).max() < 1e-4
