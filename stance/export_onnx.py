@@ -179,7 +179,9 @@ class CueReader(nn.Module):
         # per-distance sums: |a + b|^2 = |a|^2 + 2 a.b + |b|^2 (no [P, T, H] tensor needed).
         cross = centred @ centred_table.T  # [B*T, buckets]
         squares = centred.pow(2).sum(dim=-1)
-        token = (pair_window[:, None] * length + torch.arange(length, device=base.device)[None, :]).reshape(-1)
+        # Row of each (pair, position) in the flattened [B*T] window tokens.
+        positions = torch.arange(length, device=base.device)[None, :]
+        token = (pair_window[:, None] * length + positions).reshape(-1)
         flat_buckets = buckets.reshape(-1)
         pair_cross = cross.index_select(0, token).gather(1, flat_buckets[:, None])[:, 0]
         square_sum = (
