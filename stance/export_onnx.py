@@ -28,28 +28,24 @@ vs 0.08 ms: the weights are dequantized on every call) and took the heads from a
 of the backend's time. The embedding tables become int8 with one scale per row (a Gather, then
 a multiply).
 
-Measured on the test split while choosing (torch fp32: stance macro-F1 0.917, content
-token-overlap F1 0.898; encoder speed relative to the fp32 ONNX graph, 2 cores, one run each):
-
-======================================================  ========  ==========  =====
-encoder graph                                           stance    content     speed
-======================================================  ========  ==========  =====
-fp32                                                    0.917     0.898       1.0×
-weight-only int8, block 32                              0.921     0.898       1.1×
-weight-only int8, block 128 (chosen: 1 MB smaller)      0.920     0.898       1.2×
-static QDQ int8, all MatMuls (MinMax, 200 train docs)   0.932     0.881       1.7×
-static QDQ int8 except the FFN output projections       0.917     0.894       1.2×
-======================================================  ========  ==========  =====
-
-Static quantization was the fastest but lost 1.7 points of content F1 (the bound is 0.5), and
-the variant within the bound was no faster than weight-only int8, which loses nothing here.
+``--static-encoder`` quantizes the encoder (most of the backend's time) statically instead:
+QDQ, int8 weights per output channel, uint8 activations whose scales are fixed in the file from
+calibration windows of training-split documents, except the feed-forward output projections,
+which keep the weight-only form. Fixed scales depend on no batch either, and ONNX Runtime's
+integer kernels for them are faster. On the v1 model's test split (encoder speed relative to
+fp32, one run each) weight-only was 1.2×, static quantization of every product 1.7× but 1.7
+points of content F1 lower, the mixed form no faster. For the v3 model
+``benchmarks/quantization_trial.py`` measures the three forms in one run
+(``reports/quantization-trial.md``): the mixed form is faster than weight-only with validation
+F1 within the 0.5-point bound, but fewer of its statements are identical to the torch
+backend's, so the default export stays weight-only.
 
 The export is deterministic: the same weights give byte-identical files.
 
-The exported ``accuracy_level=4`` is the "int8" compute mode. The backend can switch the encoder
-and role graphs to fp32 activations (``accuracy_level=1``) when it loads them
-(``stance.load(onnx_compute=...)``, :data:`stance.onnx_backend.ONNX_COMPUTE`): on CPUs without
-VNNI or AMX the int8 kernel emulates its dot products and is slower than fp32.
+The exported ``accuracy_level=4`` is the "int8" compute mode. The backend can switch the
+weight-only products of the encoder and role graphs to fp32 activations (``accuracy_level=1``)
+when it loads them (``stance.load(onnx_compute=...)``, :data:`stance.onnx_backend.ONNX_COMPUTE`):
+on CPUs without VNNI or AMX that int8 kernel emulates its dot products and is slower than fp32.
 """
 
 from __future__ import annotations
@@ -63,6 +59,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import torch
 from torch import nn
 
@@ -81,6 +78,8 @@ OPSET = 18
 #: Input rows per int8 weight scale: 128 measured as accurate as 32 on the test split (stance
 #: macro-F1 0.920 vs 0.921, content F1 equal) and keeps the graphs 1 MB smaller.
 BLOCK_SIZE = 128
+#: Training-split documents whose windows calibrate the encoder's static activation scales.
+CALIBRATION_DOCUMENTS = 200
 
 
 def sha256(path: Path) -> str:
@@ -396,7 +395,6 @@ def _gemm_to_matmul(model: Any) -> None:
 
     The weight-only quantizer handles MatMul only; torch exports some linear layers as Gemm.
     """
-    import numpy as np
     from onnx import helper, numpy_helper
 
     graph = model.graph
@@ -468,17 +466,131 @@ def quantize(source: Path, target: Path) -> None:
     onnx.save_model(quantized, str(target))
 
 
-def export(model_dir: Path, output_dir: Path) -> Path:
+def calibration_batches(
+    model_dir: Path, texts: Sequence[str] | None = None
+) -> list[dict[str, np.ndarray]]:
+    """Encoder inputs for calibrating static quantization: ``texts`` cut into the model's
+    prediction windows and packed as the ONNX backend packs them.
+
+    Args:
+        model_dir: The model folder (its tokenizer and prediction window).
+        texts: Default: :data:`CALIBRATION_DOCUMENTS` training-split documents of the corpus
+            (chosen with seed 0), never validation or test.
+
+    Raises:
+        FileNotFoundError: no texts given and no compiled corpus to take them from.
+    """
+    from stance.corpus import read_corpus
+    from stance.decoding import pack_windows, pad_batch
+    from stance.inference import Predictor
+    from stance.onnx_backend import TOKEN_BUDGET
+    from stance.tokenization import WordPieceTokenizer
+
+    if texts is None:
+        try:
+            train = [d for d in read_corpus() if d["split"] == "train"]
+        except FileNotFoundError as err:
+            raise FileNotFoundError(
+                f"{err}; or give calibration texts (`--calibration FILE`, one text per line)"
+            ) from err
+        chosen = np.random.default_rng(0).choice(
+            len(train), min(CALIBRATION_DOCUMENTS, len(train)), replace=False
+        )
+        texts = [train[i]["text"] for i in sorted(chosen)]
+    model_dir = Path(model_dir)
+    predictor = Predictor(load_folder(model_dir), WordPieceTokenizer.from_folder(model_dir))
+    windows = predictor.windows(texts)
+    batches = []
+    for batch in pack_windows([len(w) for w in windows], TOKEN_BUDGET):
+        ids, mask = pad_batch([windows[i] for i in batch], predictor.tokenizer.pad_token_id)
+        batches.append({"input_ids": ids, "attention_mask": mask})
+    return batches
+
+
+def quantize_static_encoder(
+    source: Path,
+    target: Path,
+    batches: Sequence[dict[str, np.ndarray]],
+    weight_only_ffn_output: bool = True,
+) -> None:
+    """Static int8 (QDQ) encoder: fixed activation scales from ``batches`` (MinMax).
+
+    Weights are int8 per output channel, activations uint8 with scales fixed in the file, so
+    results cannot depend on the batch. With ``weight_only_ffn_output`` the feed-forward output
+    projections (their inputs, after GELU, have the widest ranges) keep the weight-only int8
+    form of :func:`quantize` instead.
+    """
+    import onnx
+    from onnx import numpy_helper
+    from onnxruntime.quantization import (
+        CalibrationDataReader,
+        CalibrationMethod,
+        QuantFormat,
+        QuantType,
+        quantize_static,
+    )
+
+    model = onnx.load(str(source))
+    _gemm_to_matmul(model)
+    weights = {init.name: numpy_helper.to_array(init) for init in model.graph.initializer}
+    products = [n for n in model.graph.node if n.op_type == "MatMul" and n.input[1] in weights]
+    # The feed-forward output projections: the products with the most input rows
+    # (intermediate size -> hidden size).
+    widest = max(weights[node.input[1]].shape[0] for node in products)
+    excluded = [
+        node.name
+        for node in products
+        if weight_only_ffn_output and weights[node.input[1]].shape[0] == widest
+    ]
+
+    class Reader(CalibrationDataReader):
+        def __init__(self) -> None:
+            self.batches = iter(batches)
+
+        def get_next(self) -> dict[str, np.ndarray] | None:
+            return next(self.batches, None)
+
+    with tempfile.TemporaryDirectory() as tmp:
+        prepared, static = Path(tmp) / "prepared.onnx", Path(tmp) / "static.onnx"
+        onnx.save_model(model, str(prepared))
+        quantize_static(
+            str(prepared),
+            str(static),
+            Reader(),
+            quant_format=QuantFormat.QDQ,
+            per_channel=True,
+            activation_type=QuantType.QUInt8,
+            weight_type=QuantType.QInt8,
+            op_types_to_quantize=["MatMul"],
+            calibrate_method=CalibrationMethod.MinMax,
+            nodes_to_exclude=excluded,
+        )
+        # What static quantization left in fp32 (the excluded products) becomes weight-only.
+        quantize(static, target)
+
+
+def export(
+    model_dir: Path,
+    output_dir: Path,
+    static_encoder: bool = False,
+    calibration_texts: Sequence[str] | None = None,
+) -> Path:
     """Exports the model in ``model_dir`` to ONNX int8 in ``output_dir``.
 
     Args:
         model_dir: A saved stance model (config.json, model.safetensors, tokenizer.json).
         output_dir: Where the graphs and manifest go (created; existing graphs replaced).
+        static_encoder: Quantize the encoder statically (:func:`quantize_static_encoder`):
+            faster, but further from the trained model than the default weight-only form
+            (``reports/quantization-trial.md``).
+        calibration_texts: With ``static_encoder``, the texts whose activations fix its scales
+            (default: training-split documents of the corpus, :func:`calibration_batches`).
 
     Returns:
         The manifest path.
     """
     model_dir, output_dir = Path(model_dir), Path(output_dir)
+    batches = calibration_batches(model_dir, calibration_texts) if static_encoder else []
     torch.manual_seed(0)
     model = load_folder(model_dir)
     config = model.config
@@ -486,11 +598,21 @@ def export(model_dir: Path, output_dir: Path) -> Path:
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = export_fp32(model, Path(tmp))
         for name, path in fp32.items():
-            quantize(path, output_dir / name)
+            if name == ENCODER_FILE and static_encoder:
+                quantize_static_encoder(path, output_dir / name, batches)
+            else:
+                quantize(path, output_dir / name)
         for stale in (MENTIONS_FILE, SPEAKERS_FILE):
             if stale not in fp32:
                 (output_dir / stale).unlink(missing_ok=True)
     files = {name: sha256(output_dir / name) for name in fp32}
+    static = (
+        "encoder: static QDQ int8 (weights per output channel, uint8 activations with MinMax "
+        f"scales from {len(batches)} calibration batches) except the feed-forward output "
+        "projections; those and every other graph's "
+        if static_encoder
+        else ""
+    )
     manifest = {
         "format_version": FORMAT_VERSION,
         "labels": list(config.labels),
@@ -499,7 +621,7 @@ def export(model_dir: Path, output_dir: Path) -> Path:
         "window_overlap": config.prediction_window[1],
         "source_weights_sha256": sha256(model_dir / WEIGHTS_NAME),
         "quantization": (
-            f"MatMul weights int8, symmetric, one scale per {BLOCK_SIZE} input rows "
+            f"{static}MatMul weights int8, symmetric, one scale per {BLOCK_SIZE} input rows "
             "(MatMulNBits bits=8, accuracy_level=4: activations quantized per row at run time; "
             "rows padded to even counts at run time); "
             "word embeddings int8 with one scale per row; everything else fp32"
@@ -518,9 +640,29 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--model", default="stance/default_model", help="stance model folder")
     parser.add_argument("--output", default=None, help="output folder (default: <model>/onnx)")
+    parser.add_argument(
+        "--calibration",
+        default=None,
+        help="with --static-encoder: text file, one text per line, for the encoder's scales "
+        f"(default: {CALIBRATION_DOCUMENTS} training-split documents of the corpus)",
+    )
+    parser.add_argument(
+        "--static-encoder",
+        action="store_true",
+        help="quantize the encoder statically: faster, further from the trained model "
+        "(reports/quantization-trial.md)",
+    )
     args = parser.parse_args(argv)
     output = Path(args.output) if args.output else Path(args.model) / "onnx"
-    manifest = export(Path(args.model), output)
+    texts = None
+    if args.calibration:
+        lines = Path(args.calibration).read_text(encoding="utf-8").splitlines()
+        texts = [line for line in lines if line.strip()]
+        if not texts:
+            parser.error(f"{args.calibration} has no text: give one text per line")
+    if texts and not args.static_encoder:
+        parser.error("--calibration is for --static-encoder")
+    manifest = export(Path(args.model), output, args.static_encoder, texts)
     total = sum(p.stat().st_size for p in output.iterdir() if p.is_file())
     print(f"wrote {manifest.parent} ({total / 1e6:.1f} MB)")
     return 0

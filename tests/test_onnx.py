@@ -445,3 +445,32 @@ def test_cue_reader_on_the_shipped_model() -> None:
         got = CueReader(model)(states, attention, pair_window, cue)
     real = attention.bool()
     assert np.abs((got - expected)[real].numpy()).max() < 1e-4
+
+
+def test_static_encoder_export(tmp_path: Path) -> None:
+    """``--static-encoder``: fixed activation scales, so a window's states do not depend on the
+    windows it shares a pass with; a calibration file without text is refused."""
+    import numpy as np
+
+    from stance.decoding import pad_batch
+    from stance.export_onnx import main
+
+    folder = tmp_path / "model"
+    _tiny_model(folder)
+    calibration = tmp_path / "calibration.txt"
+    calibration.write_text("\n".join(TEXTS + FILLERS), encoding="utf-8")
+    command = ["--model", str(folder), "--static-encoder", "--calibration", str(calibration)]
+    assert main(command) == 0
+    manifest = json.loads((folder / "onnx" / "manifest.json").read_text())
+    assert manifest["quantization"].startswith("encoder: static QDQ int8")
+    predictor = stance.load(folder, backend="onnx")._predictor
+    windows = predictor.windows(TEXTS + FILLERS[:1])
+    pad = predictor.tokenizer.pad_token_id
+    together, _ = predictor.backend.encode(*pad_batch(windows, pad))
+    for row, window in enumerate(windows):
+        alone, _ = predictor.backend.encode(*pad_batch([window], pad))
+        length = len(window)
+        assert np.array_equal(alone[0, :length], together[row, :length])
+    calibration.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(SystemExit):
+        main(command)
