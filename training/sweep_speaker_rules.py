@@ -17,7 +17,6 @@ regenerate the evaluation report.
 from __future__ import annotations
 
 import argparse
-import itertools
 import json
 import sys
 from collections.abc import Sequence
@@ -26,6 +25,7 @@ from typing import Any
 
 from stance import speakers
 from stance.evaluation import markdown_table
+from stance.sweeps import best_row, sweep_constants
 
 #: The constants swept and their candidate values (each includes the value shipped before).
 GRID: dict[str, tuple[float, ...]] = {
@@ -49,11 +49,7 @@ def choose(rows: Sequence[dict[str, Any]], shipped: dict[str, float]) -> dict[st
         >>> choose(rows, shipped={"A": 2.0})["values"]
         {'A': 2.0}
     """
-
-    def changed(row: dict[str, Any]) -> int:
-        return sum(row["values"][k] != shipped[k] for k in row["values"])
-
-    return max(rows, key=lambda r: (round(r["all"], 6), round(r["overall"], 6), -changed(r)))
+    return best_row(rows, shipped, ["all", "overall"])
 
 
 def sweep(model: str | None, grid: dict[str, tuple[float, ...]]) -> list[dict[str, Any]]:
@@ -64,21 +60,12 @@ def sweep(model: str | None, grid: dict[str, tuple[float, ...]]) -> list[dict[st
 
     nlp = stance.load(model)
     docs = [d for d in read_corpus() if d["split"] == "validation"]
-    shipped = {name: getattr(speakers, name) for name in grid}
-    rows = []
-    try:
-        for values in itertools.product(*grid.values()):
-            setting = dict(zip(grid, values, strict=True))
-            for name, value in setting.items():
-                setattr(speakers, name, value)
-            resolved = speaker_resolution(nlp._predictor, docs)["model"]
-            row = {"values": setting, **{k: v["accuracy"] for k, v in resolved.items()}}
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr)
-    finally:
-        for name, value in shipped.items():
-            setattr(speakers, name, value)
-    return rows
+
+    def score() -> dict[str, float]:
+        resolved = speaker_resolution(nlp._predictor, docs)["model"]
+        return {k: v["accuracy"] for k, v in resolved.items()}
+
+    return sweep_constants(speakers, grid, score)
 
 
 def render(

@@ -1,0 +1,65 @@
+"""Sweeps of decoding constants on validation: score every combination, pick with few changes.
+
+Decoding constants are module attributes (``stance.decoding``, ``stance.speakers``); the
+training scripts ``sweep_speaker_rules.py`` and ``sweep_decoding.py`` set each combination,
+score it, and put the shipped values back.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import sys
+from collections.abc import Callable, Sequence
+from types import ModuleType
+from typing import Any
+
+
+def sweep_constants(
+    module: ModuleType,
+    grid: dict[str, tuple[Any, ...]],
+    score: Callable[[], dict[str, float]],
+) -> list[dict[str, Any]]:
+    """``{"values": combination, **score()}`` for every combination of ``grid``.
+
+    The module's constants are restored afterwards, also when scoring fails.
+
+    Example:
+        >>> import types
+        >>> module = types.SimpleNamespace(A=1)
+        >>> rows = sweep_constants(module, {"A": (0, 2)}, lambda: {"twice": 2 * module.A})
+        >>> [r["twice"] for r in rows], module.A
+        ([0, 4], 1)
+    """
+    shipped = {name: getattr(module, name) for name in grid}
+    rows = []
+    try:
+        for values in itertools.product(*grid.values()):
+            setting = dict(zip(grid, values, strict=True))
+            for name, value in setting.items():
+                setattr(module, name, value)
+            row = {"values": setting, **score()}
+            rows.append(row)
+            print(json.dumps(row), file=sys.stderr)
+    finally:
+        for name, value in shipped.items():
+            setattr(module, name, value)
+    return rows
+
+
+def changed(row: dict[str, Any], shipped: dict[str, Any]) -> int:
+    """How many of a row's constants differ from the shipped values."""
+    return sum(row["values"][name] != shipped[name] for name in row["values"])
+
+
+def best_row(
+    rows: Sequence[dict[str, Any]], shipped: dict[str, Any], keys: Sequence[str]
+) -> dict[str, Any]:
+    """The row with the best scores under ``keys`` (in order), then the fewest changes.
+
+    Example:
+        >>> rows = [{"values": {"A": 1}, "f1": 0.8}, {"values": {"A": 2}, "f1": 0.8}]
+        >>> best_row(rows, {"A": 2}, ["f1"])["values"]
+        {'A': 2}
+    """
+    return max(rows, key=lambda r: (*(round(r[k], 6) for k in keys), -changed(r, shipped)))

@@ -1,0 +1,37 @@
+"""training/sweep_decoding.py: the choice rule, and a real sweep on validation."""
+
+import pytest
+from conftest import load_script
+
+
+@pytest.fixture(scope="module")
+def sweep_decoding():
+    return load_script("training/sweep_decoding.py")
+
+
+def _row(a: float, b: float, mean: float) -> dict:
+    return {"values": {"A": a, "B": b}, "as_written": mean, "packed": mean, "mean": mean}
+
+
+def test_choice_needs_a_real_gain_then_prefers_fewest_changes(sweep_decoding) -> None:
+    shipped = {"A": 1, "B": 1}
+    gain = sweep_decoding.MIN_GAIN
+    rows = [_row(1, 1, 0.850), _row(2, 1, 0.850 + gain / 2)]
+    assert sweep_decoding.choose(rows, shipped)["values"] == shipped  # within noise: kept
+    rows += [_row(2, 2, 0.850 + gain), _row(2, 1, 0.850 + gain)]
+    assert sweep_decoding.choose(rows, shipped)["values"] == {"A": 2, "B": 1}
+
+
+def test_sweep_scores_validation_and_restores_the_constants(sweep_decoding) -> None:
+    from stance import decoding
+
+    before = decoding.CUE_MIN_CONFIDENCE
+    rows = sweep_decoding.sweep(None, {"CUE_MIN_CONFIDENCE": (0.999, before)})
+    assert [r["values"]["CUE_MIN_CONFIDENCE"] for r in rows] == [0.999, before]
+    assert decoding.CUE_MIN_CONFIDENCE == before
+    # Keeping only near-certain cues loses statements, as written and in articles.
+    assert rows[0]["as_written"] < rows[1]["as_written"] and rows[0]["packed"] < rows[1]["packed"]
+    shipped = {"CUE_MIN_CONFIDENCE": before}
+    chosen = sweep_decoding.choose(rows, shipped)
+    assert chosen["values"] == shipped
+    assert sweep_decoding.render(rows, chosen, shipped).count("| shipped, kept |") == 1
