@@ -63,9 +63,10 @@ CONTENT_GAP_MIN_PROBABILITY = 0.3
 CUE_MIN_CONFIDENCE = 0.75
 #: Join a cue span with one that starts right where it ends: the v3 model sometimes tags "has
 #: said" as two cues, each read with its own contents ("has" and "have" are among the
-#: validation cues that match no statement, reports/error-analysis-v6.md). Chosen on validation with the thresholds above
-#: re-swept around it (training/sweep_decoding.py, reports/decoding-sweep.md): mean statement
-#: F1 as written and packed 0.849 without, 0.855 with; no threshold changed.
+#: validation cues that match no statement, reports/error-analysis-v6.md). Chosen on
+#: validation with the thresholds above re-swept around it (training/sweep_decoding.py,
+#: reports/decoding-sweep.md): mean statement F1 as written and packed 0.849 without, 0.855
+#: with; no threshold changed.
 MERGE_ADJACENT_CUES = True
 #: A token belongs to a speaker mention when P(B-MEN) + P(I-MEN) reaches this. First chosen
 #: on validation with an accuracy that counted a source resolved to itself as right, and no

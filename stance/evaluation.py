@@ -365,6 +365,49 @@ def span_scores(
     return prf(tp, n_gold, n_pred)
 
 
+def join_contents_by_cue(docs: Sequence[Document]) -> list[dict[str, Any]]:
+    """The documents with the contents that share a cue (and source) joined into one statement.
+
+    Our guidelines make one statement per part of a quote interrupted by its cue ('"A," she
+    said, "B"') and per differently-labelled clause under one cue; PolNeAR gives each cue one
+    content, discontinuous where the quote is interrupted. Scoring predictions joined this way
+    shows how much of a real-news gap is that convention (the joined statement keeps the first
+    part's label; span scores ignore labels).
+
+    Example:
+        >>> text = '"We will rebuild," she said, "and it will take years."'
+        >>> cue, source = {"start": 23, "end": 27}, {"start": 19, "end": 22}
+        >>> doc = {"id": "d", "text": text, "statements": [
+        ...     {"source": source, "cue": cue, "content": {"start": 1, "end": 16},
+        ...      "label": "assertion"},
+        ...     {"source": source, "cue": cue, "content": {"start": 30, "end": 52},
+        ...      "label": "assertion"}]}
+        >>> joined = join_contents_by_cue([doc])[0]["statements"]
+        >>> len(joined), joined[0]["content"]["pieces"]
+        (1, [[1, 16], [30, 52]])
+    """
+    joined_docs = []
+    for doc in docs:
+        groups: dict[Any, list[dict[str, Any]]] = {}
+        for statement in doc["statements"]:
+            source = statement.get("source")
+            key = (
+                tuple(span_pieces(statement["cue"])),
+                tuple(span_pieces(source)) if source else None,
+            )
+            groups.setdefault(key, []).append(statement)
+        statements = []
+        for group in groups.values():
+            pieces = sorted({p for st in group for p in span_pieces(st["content"])})
+            content = {
+                "pieces": [list(p) for p in pieces],
+                "text": " … ".join(doc["text"][a:b] for a, b in pieces),
+            }
+            statements.append({**group[0], "content": content})
+        joined_docs.append({**doc, "statements": statements})
+    return joined_docs
+
+
 def statement_scores(
     gold_docs: Sequence[Document], pred_docs: Sequence[Document]
 ) -> dict[str, Any]:

@@ -50,3 +50,29 @@ def test_limitation_figures_come_from_the_results() -> None:
     assert "finds 70% of the contents introduced by reporting cues" in note
     assert "and 20% of the others" in note
     assert limitation_figures({"test": _scores(0.83), "polnear_dev": None}) == ""
+
+
+def test_polnear_joined_section_states_the_figure_and_keeps_the_target() -> None:
+    from stance.report import polnear_joined_section
+
+    lines = polnear_joined_section({"precision": 0.79, "recall": 0.5, "f1": 0.611})
+    assert "content token-overlap F1 is 0.611 (P 0.790, R 0.500)" in " ".join(lines)
+    assert polnear_joined_section(None) == []
+
+
+def test_joining_by_cue_matches_a_discontinuous_gold_content() -> None:
+    """Two quote parts under one cue score as one match against a content in two pieces."""
+    from stance.evaluation import join_contents_by_cue, span_scores
+
+    text = '"The port is closed to all ships," she said, "and it will stay closed until May."'
+    cue, source = {"start": 39, "end": 43}, {"start": 35, "end": 38}
+    gold = [{"id": "d", "text": text, "statements": [
+        {"source": source, "cue": cue, "content": {"pieces": [[1, 32], [46, 79]]}}]}]  # fmt: skip
+    parts = [(1, 32), (46, 79)]  # "The port ... ships", "and it ... May"
+    pred = [{"id": "d", "text": text, "statements": [
+        {"source": source, "cue": cue, "content": {"start": a, "end": b}, "label": "assertion"}
+        for a, b in parts]}]  # fmt: skip
+    strict = span_scores(gold, pred, "content", "overlap")
+    joined = span_scores(gold, join_contents_by_cue(pred), "content", "overlap")
+    assert (strict["tp"], strict["n_pred"]) == (1, 2)
+    assert (joined["tp"], joined["n_pred"], joined["f1"]) == (1, 1, 1.0)
