@@ -11,6 +11,7 @@ import itertools
 import json
 import sys
 from collections.abc import Callable, Sequence
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -63,3 +64,19 @@ def best_row(
         {'A': 2}
     """
     return max(rows, key=lambda r: (*(round(r[k], 6) for k in keys), -changed(r, shipped)))
+
+
+def write_sweep(
+    output: Path,
+    shipped: dict[str, Any],
+    chosen: dict[str, Any],
+    rows: Sequence[dict[str, Any]],
+    markdown: str,
+) -> None:
+    """Writes ``<output>.json`` (shipped, chosen, every row) and ``<output>.md``; prints the
+    Markdown."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    record = {"shipped": shipped, "chosen": chosen, "rows": list(rows)}
+    output.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
+    output.with_suffix(".md").write_text(markdown)
+    print(markdown)

@@ -247,7 +247,8 @@ def test_stale_export_after_retraining(model_copy: Path) -> None:
 # ------------------------------------------------------------------------ export, tiny model
 
 
-def _tiny_model(folder: Path, role_dim: int | None = None, **config_fields: int) -> None:
+def _tiny_stance_model(role_dim: int | None = None, **config_fields: int):
+    """A tiny random StanceModel (seeded), in eval mode."""
     import torch
 
     from stance.configuration import StanceConfig
@@ -266,12 +267,13 @@ def _tiny_model(folder: Path, role_dim: int | None = None, **config_fields: int)
         },
         role_ffn_dim=32,
         role_dim=role_dim,
-        window_length=64,
-        window_overlap=16,
-        **config_fields,
+        **{"window_length": 64, "window_overlap": 16, **config_fields},
     )
-    model = StanceModel(config).eval()
-    model.save_pretrained(folder)
+    return StanceModel(config).eval()
+
+
+def _tiny_model(folder: Path, role_dim: int | None = None, **config_fields: int) -> None:
+    _tiny_stance_model(role_dim, **config_fields).save_pretrained(folder)
     shutil.copy(DEFAULT_MODEL_DIR / "tokenizer.json", folder)
 
 
@@ -387,25 +389,9 @@ def test_cue_reader_computes_read_cues(role_dim: int | None, role_layers: int) -
     """The exported role graph's form (per-window projection) is the model's own function."""
     import torch
 
-    from stance.configuration import StanceConfig
     from stance.export_onnx import CueReader
-    from stance.modeling import StanceModel
 
-    torch.manual_seed(0)
-    config = StanceConfig(
-        encoder_config={
-            "model_type": "bert",
-            "hidden_size": 32,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "intermediate_size": 64,
-            "vocab_size": 100,
-        },
-        role_ffn_dim=32,
-        role_dim=role_dim,
-        role_layers=role_layers,
-    )
-    model = StanceModel(config).eval()
+    model = _tiny_stance_model(role_dim, role_layers=role_layers)
     with torch.no_grad():  # fresh layer norms are the identity: make every term count
         for parameter in model.parameters():
             parameter.add_(0.1 * torch.randn_like(parameter))

@@ -19,7 +19,6 @@ regenerate the evaluation report.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +26,7 @@ from typing import Any
 
 from stance import decoding
 from stance.evaluation import markdown_table
-from stance.sweeps import best_row, changed, sweep_constants
+from stance.sweeps import best_row, changed, sweep_constants, write_sweep
 
 #: The constants swept and their candidate values (each includes the shipped value).
 GRID: dict[str, tuple[Any, ...]] = {
@@ -123,12 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shipped = {name: getattr(decoding, name) for name in GRID}
     rows = sweep(args.model, GRID)
     chosen = choose(rows, shipped)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.with_suffix(".json").write_text(
-        json.dumps({"shipped": shipped, "chosen": chosen, "rows": rows}, indent=1) + "\n"
-    )
-    args.output.with_suffix(".md").write_text(render(rows, chosen, shipped))
-    print(args.output.with_suffix(".md").read_text())
+    write_sweep(args.output, shipped, chosen, rows, render(rows, chosen, shipped))
     return 0
 
 

@@ -17,7 +17,6 @@ regenerate the evaluation report.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -25,7 +24,7 @@ from typing import Any
 
 from stance import speakers
 from stance.evaluation import markdown_table
-from stance.sweeps import best_row, sweep_constants
+from stance.sweeps import best_row, sweep_constants, write_sweep
 
 #: The constants swept and their candidate values (each includes the value shipped before).
 GRID: dict[str, tuple[float, ...]] = {
@@ -113,12 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     shipped = {name: getattr(speakers, name) for name in GRID}
     rows = sweep(args.model, GRID)
     chosen = choose(rows, shipped)
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.with_suffix(".json").write_text(
-        json.dumps({"shipped": shipped, "chosen": chosen, "rows": rows}, indent=1) + "\n"
-    )
-    args.output.with_suffix(".md").write_text(render(rows, chosen, shipped))
-    print(args.output.with_suffix(".md").read_text())
+    write_sweep(args.output, shipped, chosen, rows, render(rows, chosen, shipped))
     return 0
 
 
