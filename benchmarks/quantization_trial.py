@@ -25,7 +25,6 @@ weight-only form's validation stance macro-F1 and content F1. Writes
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import shutil
 import sys
@@ -49,11 +48,13 @@ MAX_SCORE_SPREAD = 2.0
 
 def _with_encoder(folder: Path, encoder: Path, into: Path) -> Path:
     """A copy of a model folder whose ONNX export uses ``encoder`` (manifest updated)."""
+    from stance.export_onnx import sha256
+
     shutil.copytree(folder, into)
     shutil.copy(encoder, into / "onnx" / "encoder.onnx")
     manifest_path = into / "onnx" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["files"]["encoder.onnx"] = hashlib.sha256(encoder.read_bytes()).hexdigest()
+    manifest["files"]["encoder.onnx"] = sha256(encoder)
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return into
 
@@ -161,6 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     from corpus import generate
     from run import cpu_description
 
+    import stance
     from stance.corpus import read_corpus
     from stance.export_onnx import (
         CALIBRATION_DOCUMENTS,
@@ -172,15 +174,11 @@ def main(argv: list[str] | None = None) -> int:
     from stance.modeling import load_folder
     from stance.pipeline import DEFAULT_MODEL_DIR
 
-    def load_torch(folder: Path) -> Any:
-        import stance
-
-        return stance.load(folder, backend="torch")._predictor
-
     validation = [d for d in read_corpus() if d["split"] == "validation"]
     texts = [p.text for p in generate(args.paragraphs)]
-    batches = calibration_batches(DEFAULT_MODEL_DIR)
-    reference = load_torch(DEFAULT_MODEL_DIR).predict([d["text"] for d in validation])
+    exact = stance.load(DEFAULT_MODEL_DIR, backend="torch")._predictor
+    batches = calibration_batches(exact)
+    reference = exact.predict([d["text"] for d in validation])
     results: dict[str, Any] = {
         "date": time.strftime("%Y-%m-%d"),
         "cpu": cpu_description(),

@@ -467,13 +467,14 @@ def quantize(source: Path, target: Path) -> None:
 
 
 def calibration_batches(
-    model_dir: Path, texts: Sequence[str] | None = None
+    predictor: Any, texts: Sequence[str] | None = None
 ) -> list[dict[str, np.ndarray]]:
-    """Encoder inputs for calibrating static quantization: ``texts`` cut into the model's
-    prediction windows and packed as the ONNX backend packs them.
+    """Encoder inputs for calibrating static quantization: ``texts`` cut into the predictor's
+    windows and packed as the ONNX backend packs them.
 
     Args:
-        model_dir: The model folder (its tokenizer and prediction window).
+        predictor: A :class:`stance.decoding.Predictor` of the model (its tokenizer and
+            prediction window; nothing is run through it).
         texts: Default: :data:`CALIBRATION_DOCUMENTS` training-split documents of the corpus
             (chosen with seed 0), never validation or test.
 
@@ -482,9 +483,7 @@ def calibration_batches(
     """
     from stance.corpus import read_corpus
     from stance.decoding import pack_windows, pad_batch
-    from stance.inference import Predictor
     from stance.onnx_backend import TOKEN_BUDGET
-    from stance.tokenization import WordPieceTokenizer
 
     if texts is None:
         try:
@@ -497,8 +496,6 @@ def calibration_batches(
             len(train), min(CALIBRATION_DOCUMENTS, len(train)), replace=False
         )
         texts = [train[i]["text"] for i in sorted(chosen)]
-    model_dir = Path(model_dir)
-    predictor = Predictor(load_folder(model_dir), WordPieceTokenizer.from_folder(model_dir))
     windows = predictor.windows(texts)
     batches = []
     for batch in pack_windows([len(w) for w in windows], TOKEN_BUDGET):
@@ -590,10 +587,16 @@ def export(
         The manifest path.
     """
     model_dir, output_dir = Path(model_dir), Path(output_dir)
-    batches = calibration_batches(model_dir, calibration_texts) if static_encoder else []
     torch.manual_seed(0)
     model = load_folder(model_dir)
     config = model.config
+    batches = []
+    if static_encoder:  # windows only: the model is not run, and export_fp32 changes it after
+        from stance.inference import Predictor
+        from stance.tokenization import WordPieceTokenizer
+
+        predictor = Predictor(model, WordPieceTokenizer.from_folder(model_dir))
+        batches = calibration_batches(predictor, calibration_texts)
     output_dir.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory() as tmp:
         fp32 = export_fp32(model, Path(tmp))
