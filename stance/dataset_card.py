@@ -226,7 +226,7 @@ configs:
         for bucket, low, high in (("1–3", 1, 3), ("4–7", 4, 7), ("8–20", 8, 20), ("21+", 21, 10**9))
     ]
     return f"""{yaml}
-# stance corpus: attributed statements and epistemic stance in news (v3)
+# stance corpus: attributed statements and epistemic stance in news (v4)
 
 Wire-style news documents in English, annotated with every **attributed statement**
 (source, cue and content as character spans) and the **epistemic stance** of the source toward
@@ -321,7 +321,10 @@ Version 3 added two batches of 40 full-length articles each (ids numbered 7001 a
 8001 and up) aimed at what the model missed on real news: curly and colon-introduced quotes,
 documents and polls as sources, demands, pledges, attitude and progressive cues; their
 writers' disagreements were settled in GUIDELINES.md ("Decisions from the v3 review",
-"Decisions from the v4 batch"). Earlier documents kept their ids and splits.
+"Decisions from the v4 batch"). Version 4 added 40 more (ids numbered 9001 and up) aimed at
+what the v3 model cut or missed on real news: long and multi-sentence quotes kept whole, long
+indirect clauses with partial quotes inside, narration next to quotes and cues other than
+"say" ("Decisions from the v5 batch"). Earlier documents kept their ids and splits.
 
 ## Limitations
 

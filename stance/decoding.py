@@ -49,8 +49,10 @@ MERGE_ADJACENT = True
 #: 0.3 0.869 / 0.847 / 0.858, 0.926, 0.35 0.856, 0.4 0.851; gaps 2–6 at 0.3 0.857, 0.925;
 #: gaps 2–6 at 0.05–0.1 0.852–0.854; gap 2 at 0.5 0.843. With it on, CONTENT_MIN_CONFIDENCE
 #: (0.7 0.849, 0.75 0.857, 0.85 0.851) and CONTENT_MIN_STRAY_TOKENS (3 and 6: 0.856) stay.
+#: Re-chosen for the model trained on corpus v4 (training/sweep_decoding.py,
+#: reports/decoding-sweep.md): 0.2, with CUE_MIN_CONFIDENCE below.
 CONTENT_GAP_TOKENS = 1
-CONTENT_GAP_MIN_PROBABILITY = 0.3
+CONTENT_GAP_MIN_PROBABILITY = 0.2
 #: Cue spans whose confidence (mean over the span's tokens of P(B-CUE) + P(I-CUE)) is lower
 #: are dropped: the end-to-end errors were more false statements than missed ones (test
 #: precision 0.789, recall 0.840 without it). Chosen on validation for the shipped model
@@ -59,8 +61,9 @@ CONTENT_GAP_MIN_PROBABILITY = 0.3
 #: 0.840, 0.909; 0.75 0.835 / 0.849 / 0.842, 0.910; 0.8 0.840 / 0.838 / 0.839, 0.906; 0.9
 #: 0.852 / 0.822 / 0.837, 0.901. CONTENT_MIN_CONFIDENCE re-swept for this model first
 #: (statement F1 0.824 at 0.7, 0.830 at 0.75, 0.835 at 0.8, 0.832 at 0.85, 0.818 at 0.9)
-#: stayed at 0.8.
-CUE_MIN_CONFIDENCE = 0.75
+#: stayed at 0.8. Re-chosen for the model trained on corpus v4 with the other constants
+#: (training/sweep_decoding.py, reports/decoding-sweep.md): 0.65.
+CUE_MIN_CONFIDENCE = 0.65
 #: Join a cue span with one that starts right where it ends: the v3 model sometimes tags "has
 #: said" as two cues, each read with its own contents ("has" and "have" are among the
 #: validation cues that match no statement, reports/error-analysis-v6.md). Chosen on

@@ -506,14 +506,20 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
     out += ["## Shipped form vs full precision (validation)", ""]
     if record:
         best = next(h for h in record["history"] if h["epoch"] == record["best_epoch"])
+        precision = (
+            "fp32 weights with the forward pass under bfloat16 autocast (validation in fp32)"
+            if record["config"].get("bf16_autocast")
+            else "fp32"
+        )
         out += [
             "The shipped torch weights are fp16 with the base word embeddings frozen and "
-            "restored from the sha256-verified base package; training ran in fp32. The ONNX "
-            "export (`python -m stance.export_onnx`), which `stance.load()` runs by default, has "
-            "int8 weights and activations. The first row was scored during training, in the "
-            f"training windows ({window_text(results.get('training_window'))}); the shipped rows "
-            f"in the prediction windows ({window_text(results.get('prediction_window'))}, "
-            "chosen on validation: `reports/predict-window.md`).",
+            f"restored from the sha256-verified base package; training ran in {precision}. "
+            "The ONNX export (`python -m stance.export_onnx`), which `stance.load()` runs by "
+            "default, has int8 weights and activations. The first row was scored during "
+            f"training, in the training windows ({window_text(results.get('training_window'))}); "
+            "the shipped rows in the prediction windows "
+            f"({window_text(results.get('prediction_window'))}, chosen on validation: "
+            "`reports/predict-window.md`).",
             "",
             markdown_table(
                 ["form", "stance macro-F1", "statement F1", "content overlap F1"],

@@ -64,7 +64,9 @@ DESCRIPTION_SELF_PENALTY = 2.0
 #: ("Renvall" → "Finance Minister Oskar Renvall"): 0 and 1 → 0.835 (surnames 0.84), 2 and 3
 #: → 0.846 (0.88). A penalty for named candidates sharing no name word with the source
 #: ("Lund" → "Jonas Ekdal") changed nothing at 1–5 (an earlier sweep) and was left out.
-NAME_MATCH_BONUS = 4.0
+#: Re-chosen for the model trained on corpus v4 (training/sweep_speaker_rules.py,
+#: reports/speaker-rules-sweep.md): 6.
+NAME_MATCH_BONUS = 6.0
 #: Added to a description source's candidate containing its head word ("the ministry" →
 #: "Zambia's sports ministry"): 0 → 0.758 (descriptions 0.429), 1 → 0.802 (0.571), 2 → 0.835
 #: (0.679), 3 → 0.846 (0.714) / 0.951, 5 → 0.846 / 0.944.
@@ -425,7 +427,7 @@ def decoding_rules(
         >>> text = "Ana Reis said so. Reis said more."
         >>> decoding_rules(text, (18, 22), [(0, 8)], np.zeros(3), None, frozenset(),
         ...                [candidate_words(text, (0, 8), frozenset())]).tolist()
-        [0.0, 0.0, 4.0]
+        [0.0, 0.0, 6.0]
     """
     scores = np.array(logits, dtype=np.float64)
     words = text[source[0] : source[1]].strip()
