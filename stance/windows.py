@@ -8,6 +8,7 @@ and every cue is read with at least half an overlap of context around it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,8 +42,19 @@ class Window:
         return len(self.input_ids)
 
 
-def window_bounds(n_tokens: int, max_length: int, overlap: int) -> list[tuple[int, int, int, int]]:
+def window_bounds(
+    n_tokens: int,
+    max_length: int,
+    overlap: int,
+    sentence_starts: Sequence[int] | None = None,
+) -> list[tuple[int, int, int, int]]:
     """Cuts ``n_tokens`` into windows.
+
+    With ``sentence_starts`` (token indices where sentences begin), each core ends at the last
+    sentence start in the current window's second half (at least half an overlap before the
+    window's end), and the next window starts half an overlap before it: the sentence the
+    current window would cut is read whole, with context, in the next one. Where no sentence
+    starts there (a very long sentence), windows fall back to the fixed ``overlap``.
 
     Returns:
         ``(start, end, core_start, core_end)`` in token indices for each window; the cores
@@ -51,12 +63,16 @@ def window_bounds(n_tokens: int, max_length: int, overlap: int) -> list[tuple[in
     Example:
         >>> window_bounds(10, max_length=8, overlap=2)
         [(0, 6, 0, 5), (4, 10, 5, 10)]
+        >>> window_bounds(12, max_length=8, overlap=2, sentence_starts=[0, 3, 5, 9])
+        [(0, 6, 0, 5), (4, 10, 5, 9), (6, 12, 9, 12)]
     """
     size = max_length - 2  # room for [CLS] and [SEP]
     if overlap >= size:
         raise ValueError(f"window_overlap ({overlap}) must be smaller than max_length - 2")
     if n_tokens <= size:
         return [(0, n_tokens, 0, n_tokens)]
+    if sentence_starts is not None:
+        return _sentence_bounds(n_tokens, size, overlap, np.asarray(sentence_starts))
     step = size - overlap
     starts = list(range(0, n_tokens - size, step)) + [n_tokens - size]
     starts = sorted(set(starts))
@@ -69,16 +85,74 @@ def window_bounds(n_tokens: int, max_length: int, overlap: int) -> list[tuple[in
     return bounds
 
 
+def _sentence_bounds(
+    n_tokens: int, size: int, overlap: int, sentence_starts: np.ndarray
+) -> list[tuple[int, int, int, int]]:
+    """:func:`window_bounds` with windows starting at sentence starts where one is in reach."""
+    bounds: list[tuple[int, int, int, int]] = []
+    start, core_start = 0, 0
+    # As with fixed strides, a cue next to a core edge keeps half an overlap of context on
+    # that side: the core ends at least ``context`` tokens before its window does, and the next
+    # window starts ``context`` tokens before its core.
+    context = overlap // 2
+    while start + size < n_tokens:
+        end = start + size
+        in_reach = (sentence_starts > start + size // 2) & (sentence_starts <= end - context)
+        reach = sentence_starts[in_reach]
+        if len(reach):
+            boundary = int(reach[-1])
+            next_start = boundary - context
+        else:
+            next_start = end - overlap
+            boundary = (end + next_start) // 2
+        bounds.append((start, end, core_start, boundary))
+        start, core_start = next_start, boundary
+    # The last window is full length, ending at the text's end, as without sentences.
+    bounds.append((max(0, n_tokens - size), n_tokens, core_start, n_tokens))
+    return bounds
+
+
+#: Where a sentence starts: after ., ! or ? (and any closing quotes or brackets) and white
+#: space, before an optional opening quote and a capital letter or digit; and after a line break.
+#: Abbreviations ("Gen. Arlo Petersen") pass as sentence ends: a window then starts at a
+#: name, which costs nothing but the overlap it saves.
+_SENTENCE_START = re.compile(r"(?:[.!?][\"'”’)\]]*\s+|\n\s*)(?=[\"'“‘(\[]?[A-Z0-9])")
+
+
+def sentence_start_tokens(text: str, offsets: np.ndarray) -> np.ndarray:
+    """Indices of the tokens that begin a sentence of ``text`` (``offsets``: [N, 2] characters).
+
+    Example:
+        >>> offsets = np.array([[0, 2], [3, 9], [9, 10], [11, 13], [14, 18], [18, 19]])
+        >>> sentence_start_tokens("It rained. We left.", offsets).tolist()
+        [0, 3]
+    """
+    chars = [0] + [match.end() for match in _SENTENCE_START.finditer(text)]
+    tokens = np.searchsorted(offsets[:, 0], chars) if len(offsets) else np.zeros(0, int)
+    return np.unique(tokens[tokens < len(offsets)])
+
+
 def make_windows(
-    tokenizer: Any, texts: Sequence[str], max_length: int, overlap: int
+    tokenizer: Any,
+    texts: Sequence[str],
+    max_length: int,
+    overlap: int,
+    align_to_sentences: bool = False,
 ) -> list[Window]:
-    """Tokenizes texts and cuts them into windows (no labels)."""
+    """Tokenizes texts and cuts them into windows (no labels).
+
+    ``align_to_sentences`` starts windows at sentence starts (:func:`window_bounds`); training
+    keeps fixed strides, so a model retrained from its config sees the windows it saw before.
+    """
     windows: list[Window] = []
     cls_id, sep_id = tokenizer.cls_token_id, tokenizer.sep_token_id
     special = np.array([[-1, -1]], dtype=np.int64)
     for doc_index, text in enumerate(texts):
         ids, offsets = tokenizer.encode(text)
-        for start, end, core_start, core_end in window_bounds(len(ids), max_length, overlap):
+        starts = sentence_start_tokens(text, offsets) if align_to_sentences else None
+        for start, end, core_start, core_end in window_bounds(
+            len(ids), max_length, overlap, starts
+        ):
             windows.append(
                 Window(
                     doc_index=doc_index,

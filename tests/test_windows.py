@@ -8,7 +8,13 @@ import pytest
 from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
 from stance.configuration import CUE_TAGS, ROLE_TAGS
 from stance.tokenization import WordPieceTokenizer
-from stance.windows import bio_spans, label_windows, make_windows, window_bounds
+from stance.windows import (
+    bio_spans,
+    label_windows,
+    make_windows,
+    sentence_start_tokens,
+    window_bounds,
+)
 
 
 @pytest.fixture(scope="module")
@@ -24,6 +30,38 @@ def test_window_cores_tile_the_text(n: int) -> None:
         assert s <= cs < ce <= e and e - s <= 254
         if nxt is not None:
             assert ce == nxt[2]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_sentence_aligned_cores_tile_and_hold_whole_sentences(seed: int) -> None:
+    rng = np.random.default_rng(seed)
+    lengths = rng.integers(3, 130, size=60)  # some sentences longer than half a window
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    n = int(lengths.sum())
+    bounds = window_bounds(n, 96, 16, starts)
+    assert bounds[0][2] == 0 and bounds[-1][3] == n
+    for (s, e, cs, ce), nxt in zip(bounds, bounds[1:] + [None], strict=True):
+        assert s <= cs < ce <= e and e - s <= 94
+        if nxt is not None:  # inner core edges keep half an overlap of context
+            assert ce == nxt[2] and e - ce >= 8 and nxt[2] - nxt[0] >= 8
+    # A sentence of at most half a window lies whole in the window whose core holds its start.
+    for start, length in zip(starts, lengths, strict=True):
+        s, e, _, _ = next(b for b in bounds if b[2] <= start < b[3])
+        if length <= 47:
+            assert s <= start and start + length <= e
+
+
+def test_prediction_windows_start_at_sentences(tokenizer: WordPieceTokenizer) -> None:
+    sentence = "The harbour master said the cargo had left port on Tuesday after a long delay. "
+    text = sentence * 12
+    ids, offsets = tokenizer.encode(text)
+    starts = sentence_start_tokens(text, offsets)
+    assert len(starts) == 12 and text[offsets[starts[1], 0] :].startswith("The harbour")
+    windows = make_windows(tokenizer, [text], 96, 16, align_to_sentences=True)
+    assert len(windows) > 1
+    for window in windows[1:]:
+        first_core = window.offsets[window.core_start, 0]
+        assert text[first_core:].startswith("The harbour master")
 
 
 def test_window_overlap_must_fit() -> None:
