@@ -71,6 +71,19 @@ CUE_MIN_CONFIDENCE = 0.65
 #: reports/decoding-sweep.md): mean statement F1 as written and packed 0.849 without, 0.855
 #: with; no threshold changed.
 MERGE_ADJACENT_CUES = True
+#: Words a content does not end on: prepositions, articles and conjunctions. A content the
+#: role tagger ends on one ("... a valve that was flushed on" before "Tuesday") is extended
+#: over the next token while that token's P(B-CON) + P(I-CON) is at least
+#: CONTENT_TAIL_MIN_PROBABILITY (at most CONTENT_TAIL_TOKENS tokens; above 1: off). Chosen on
+#: validation (training/sweep_decoding.py --grid, reports/content-tail-sweep.md): 0.1, 0.2 and
+#: 0.3 tie, the rule takes the first; off scores lowest but one.
+DANGLING_WORDS = (
+    "of in on at to for from with by about into over under after before between than as "
+    "through during against since until without within the a an and or but nor whether if "
+    "because its their our this these those every each"
+).split()
+CONTENT_TAIL_TOKENS = 2
+CONTENT_TAIL_MIN_PROBABILITY = 0.1
 #: Start prediction windows at sentence starts (stance.windows.window_bounds), so that a window
 #: edge does not fall inside the sentence a cue is read in. Off: on validation it raised mean
 #: statement F1 0.8602 -> 0.8635 but needed 11 % more windows (reports/sentence-windows-trial.md,
@@ -250,6 +263,48 @@ def bridge_gaps(
     )
     bridge = inner_gap & (following - previous - 1 <= max_gap) & (bad_in_gap == 0)
     return np.where(bridge, inside, tags)
+
+
+def extend_dangling_ends(
+    rows: np.ndarray,
+    ends: np.ndarray,
+    dangling: np.ndarray,
+    joinable: np.ndarray,
+    probs: np.ndarray,
+    min_probability: float,
+    max_tokens: int,
+) -> np.ndarray:
+    """Span ends moved past the next token while a span ends on a ``dangling`` token.
+
+    Args:
+        rows: Each span's row.
+        ends: Each span's end (exclusive).
+        dangling: [R, T] True on tokens a span does not end on.
+        joinable: [R, T] True on tokens a span may grow over.
+        probs: [R, T] probability that a token belongs to a span.
+        min_probability: Least ``probs`` of a token the span grows over.
+        max_tokens: Most tokens a span grows by.
+
+    Example:
+        >>> dangling = np.array([[False, True, False, False]])
+        >>> probs = np.array([[0.9, 0.8, 0.3, 0.1]])
+        >>> extend_dangling_ends(np.array([0]), np.array([2]), dangling,
+        ...                      np.ones((1, 4), bool), probs, 0.2, 2).tolist()
+        [3]
+    """
+    width = dangling.shape[1]
+    for _ in range(max_tokens):
+        after = np.minimum(ends, width - 1)
+        grow = (
+            (ends < width)
+            & dangling[rows, ends - 1]
+            & joinable[rows, after]
+            & (probs[rows, after] >= min_probability)
+        )
+        if not grow.any():
+            break
+        ends = ends + grow
+    return ends
 
 
 def bio_spans_2d(
@@ -619,6 +674,21 @@ class Predictor:
         c_rows, c_starts, c_ends = bio_spans_2d(
             content_tags, _B_CON, _I_CON, CONTENT_MIN_STRAY_TOKENS, merge_adjacent=MERGE_ADJACENT
         )
+        if CONTENT_TAIL_MIN_PROBABILITY <= 1 and len(c_rows):
+            dangling_ids = self.tokenizer.token_ids(DANGLING_WORDS)
+            window_ids = np.zeros((len(windows), width), dtype=np.int64)
+            for w, window in enumerate(windows):
+                window_ids[w, : len(window)] = window.input_ids
+            in_content = (content_tags == _B_CON) | (content_tags == _I_CON)
+            c_ends = extend_dangling_ends(
+                c_rows,
+                c_ends,
+                np.isin(window_ids, dangling_ids)[pair_window],
+                inner[pair_window] & ~in_content & ~in_source & (cue_mask == 0),
+                c_probs,
+                CONTENT_TAIL_MIN_PROBABILITY,
+                CONTENT_TAIL_TOKENS,
+            )
         c_conf = span_means(c_probs, c_rows, c_starts, c_ends)
         confident = c_conf >= CONTENT_MIN_CONFIDENCE
         c_rows, c_starts, c_ends = c_rows[confident], c_starts[confident], c_ends[confident]

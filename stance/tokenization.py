@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -49,6 +50,18 @@ class WordPieceTokenizer:
         self.cls_token_id = self._require("[CLS]")
         self.sep_token_id = self._require("[SEP]")
         self.pad_token_id = self._require("[PAD]")
+
+    def token_ids(self, tokens: Sequence[str]) -> np.ndarray:
+        """Ids of the ``tokens`` the vocabulary holds (the others are left out).
+
+        Example:
+            >>> from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
+            >>> tok = WordPieceTokenizer.from_folder(resolve_base_folder(DEFAULT_BASE))
+            >>> len(tok.token_ids(["the", "of", "no-such-token"]))
+            2
+        """
+        found = (self._tokenizer.token_to_id(token) for token in tokens)
+        return np.array([i for i in found if i is not None], dtype=np.int64)
 
     def _require(self, token: str) -> int:
         token_id = self._tokenizer.token_to_id(token)

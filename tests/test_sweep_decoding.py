@@ -35,3 +35,15 @@ def test_sweep_scores_validation_and_restores_the_constants(sweep_decoding) -> N
     chosen = sweep_decoding.choose(rows, shipped)
     assert chosen["values"] == shipped
     assert sweep_decoding.render(rows, chosen, shipped).count("| shipped, kept |") == 1
+
+
+def test_grid_option_refuses_unknown_constants(sweep_decoding, tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        sweep_decoding.main(["--grid", '{"NO_SUCH_CONSTANT": [1, 2]}', "--output", str(tmp_path)])
+    assert "NO_SUCH_CONSTANT" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing written
+
+
+def test_min_gain_zero_takes_any_improvement(sweep_decoding) -> None:
+    rows = [_row(1, 1, 0.850), _row(2, 1, 0.8501)]
+    assert sweep_decoding.choose(rows, {"A": 1, "B": 1}, min_gain=0)["values"] == {"A": 2, "B": 1}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -15,6 +17,8 @@ from stance.windows import (
     sentence_start_tokens,
     window_bounds,
 )
+
+REPO = Path(__file__).resolve().parent.parent
 
 
 @pytest.fixture(scope="module")
@@ -161,3 +165,15 @@ def test_content_gaps_are_bridged_only_when_short_likely_and_free() -> None:
     assert bridged.tolist() == [[1, 2, 2, 2, 0, 0, 2], tags[1].tolist(), tags[2].tolist()]
     assert bridge_gaps(tags, probs, 1, 2, blockers, 2, 0.3)[0].tolist() == [1, 2, 2, 2, 2, 2, 2]
     assert (bridge_gaps(tags, probs, 1, 2, blockers, 0, 0.3) == tags).all()  # off
+
+
+def test_contents_do_not_end_on_a_preposition() -> None:
+    import stance
+    from stance.decoding import DANGLING_WORDS
+
+    # In the example article the role tagger ends one content on "flushed on" (before
+    # "Tuesday"): the decoder carries it over the next token.
+    text = (REPO / "examples" / "article.txt").read_text(encoding="utf-8")
+    contents = [s.content.text for s in stance.load().predict(text)]
+    assert any(c.endswith("flushed on Tuesday") for c in contents)
+    assert not any(c.split()[-1].lower() in DANGLING_WORDS for c in contents)
