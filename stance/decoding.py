@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import copy
 import dataclasses
+import functools
 import threading
 from collections.abc import Sequence
 from typing import Any, Protocol
@@ -479,6 +480,11 @@ class Predictor:
         self.window_length = window_length
         self.window_overlap = window_overlap
 
+    @functools.cached_property
+    def _dangling_ids(self) -> np.ndarray:
+        """Vocabulary ids of :data:`DANGLING_WORDS` (looked up once)."""
+        return self._tokenizer.token_ids(DANGLING_WORDS)
+
     @property
     def tokenizer(self) -> Any:
         """A tokenizer private to the calling thread."""
@@ -614,6 +620,7 @@ class Predictor:
             return
         ids, attention = pad_batch(windows, self.tokenizer.pad_token_id)
         inner = tag_positions(attention)
+        dangling = np.isin(ids, self._dangling_ids) if CONTENT_TAIL_MIN_PROBABILITY <= 1 else None
         states, cue_probs = self.backend.encode(ids, attention)
         if speakers is not None:
             self._collect_mentions(texts, windows, states, inner, speakers)
@@ -632,8 +639,8 @@ class Predictor:
         for begin in range(0, len(rows), MAX_PAIRS_PER_PASS):
             chunk = slice(begin, begin + MAX_PAIRS_PER_PASS)
             self._read_pairs(
-                texts, windows, states, attention, inner, rows[chunk], starts[chunk], ends[chunk],
-                found, speakers,
+                texts, windows, states, attention, inner, dangling, rows[chunk], starts[chunk],
+                ends[chunk], found, speakers,
             )  # fmt: skip
 
     def _read_pairs(
@@ -643,6 +650,7 @@ class Predictor:
         states: Any,
         attention: np.ndarray,
         inner: np.ndarray,
+        dangling: np.ndarray | None,
         pair_window: np.ndarray,
         cue_starts: np.ndarray,
         cue_ends: np.ndarray,
@@ -674,16 +682,12 @@ class Predictor:
         c_rows, c_starts, c_ends = bio_spans_2d(
             content_tags, _B_CON, _I_CON, CONTENT_MIN_STRAY_TOKENS, merge_adjacent=MERGE_ADJACENT
         )
-        if CONTENT_TAIL_MIN_PROBABILITY <= 1 and len(c_rows):
-            dangling_ids = self.tokenizer.token_ids(DANGLING_WORDS)
-            window_ids = np.zeros((len(windows), width), dtype=np.int64)
-            for w, window in enumerate(windows):
-                window_ids[w, : len(window)] = window.input_ids
+        if dangling is not None and len(c_rows):
             in_content = (content_tags == _B_CON) | (content_tags == _I_CON)
             c_ends = extend_dangling_ends(
                 c_rows,
                 c_ends,
-                np.isin(window_ids, dangling_ids)[pair_window],
+                dangling[pair_window],
                 inner[pair_window] & ~in_content & ~in_source & (cue_mask == 0),
                 c_probs,
                 CONTENT_TAIL_MIN_PROBABILITY,
