@@ -45,6 +45,13 @@ def main() -> int:
     parser.add_argument("--backend", default="onnx", choices=("onnx", "torch"))
     parser.add_argument("--paragraphs", type=int, default=400)
     parser.add_argument("--before", default=None, help="profile this commit's torch predictor")
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="cores for the model; pyinstrument samples only the calling thread, so with the "
+        "default of 1 every batch runs on it and shows up in the profile",
+    )
     args = parser.parse_args()
     sys.path.insert(0, str(HERE))
     from corpus import generate
@@ -54,7 +61,9 @@ def main() -> int:
 
     texts = [p.text for p in generate(args.paragraphs)]
     predictor = (
-        _old_predictor(args.before) if args.before else stance.load(backend=args.backend)._predictor
+        _old_predictor(args.before)
+        if args.before
+        else stance.load(backend=args.backend, threads=args.threads)._predictor
     )
     predictor.predict(texts[:4])
     profiler = Profiler(interval=0.001)

@@ -82,22 +82,20 @@ def _measure(
     folder: Path, validation: list[dict], texts: list[str], reference: list[list[Any]]
 ) -> dict[str, Any]:
     from stance.backend_accuracy import backend_accuracy
-    from stance.decoding import pack_windows, pad_batch
+    from stance.decoding import pad_batch
     from stance.onnx_backend import load_onnx_predictor
 
     predictor = load_onnx_predictor(folder, onnx_compute="int8")
     windows = predictor.windows(texts)
     batches = [
-        pad_batch([windows[i] for i in b], predictor.tokenizer.pad_token_id)
-        for b in pack_windows([len(w) for w in windows], predictor.token_budget)
+        pad_batch([windows[i] for i in b], predictor.pad_token_id)
+        for b in predictor.batches(windows)
     ]
-    session = predictor.backend.sessions["encoder.onnx"]
-    session.run(None, {"input_ids": batches[0][0], "attention_mask": batches[0][1]})
+    predictor.encode_only(batches[:1])
     passes = []
     for _ in range(3):
         started = time.perf_counter()
-        for ids, mask in batches:
-            session.run(None, {"input_ids": ids, "attention_mask": mask})
+        predictor.encode_only(batches)
         passes.append(time.perf_counter() - started)
     found = predictor.predict([d["text"] for d in validation])
     return {

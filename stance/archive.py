@@ -465,11 +465,9 @@ def default_threads(workers: int) -> int:
         >>> default_threads(10**6)
         1
     """
-    try:
-        cores = len(os.sched_getaffinity(0))
-    except AttributeError:  # pragma: no cover - macOS, Windows
-        cores = os.cpu_count() or 1
-    return max(1, cores // workers)
+    from stance.decoding import usable_cores
+
+    return max(1, usable_cores() // workers)
 
 
 # --------------------------------------------------------------------------- status and outputs

@@ -13,8 +13,10 @@ from __future__ import annotations
 import copy
 import dataclasses
 import functools
+import os
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Protocol
 
 import numpy as np
@@ -435,14 +437,34 @@ def _ranges_mask(starts: np.ndarray, ends: np.ndarray, width: int) -> np.ndarray
     return ((positions >= starts[:, None]) & (positions < ends[:, None])).astype(np.int64)
 
 
+def window_start(window: Window) -> int:
+    """The character offset of a window's first real token (0 for a window of none)."""
+    real = window.offsets[window.offsets[:, 0] >= 0]
+    return int(real[0, 0]) if len(real) else 0
+
+
 def finalize(statements: Sequence[Statement]) -> list[Statement]:
     """Sorts statements by content then cue start and drops exact span duplicates."""
     unique: dict[tuple[Any, ...], Statement] = {}
     for st in statements:
         key = st.span_key()
-        if key not in unique or st.score > unique[key].score:
+        # Ties by label too, so the survivor does not depend on the order batches finished in.
+        if key not in unique or (st.score, st.label) > (unique[key].score, unique[key].label):
             unique[key] = st
     return sorted(unique.values(), key=Statement.sort_key)
+
+
+def usable_cores() -> int:
+    """CPU cores this process may run on (its affinity mask, where the OS has one).
+
+    Example:
+        >>> usable_cores() >= 1
+        True
+    """
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # pragma: no cover - macOS, Windows
+        return os.cpu_count() or 1
 
 
 class Predictor:
@@ -450,6 +472,14 @@ class Predictor:
 
     The tokenizer is not shared between threads (fast tokenizers are not thread-safe); the
     backends' forward passes are, so one Predictor may serve several threads.
+
+    With ``workers`` > 1, :meth:`predict` runs that many batches at once, each in its own
+    thread. That is how the ONNX backend uses several cores: one single-threaded forward pass
+    per core beats one pass whose every small operator is split across the cores (the
+    operators of a 96-token window are too small to amortise the hand-over), and the decoding
+    of one batch overlaps the forward pass of another. Results do not change: a window's
+    output does not depend on its batch, and each document's speaker state keeps what the
+    earliest window gave whatever order the batches finish in.
 
     Args:
         backend: The forward passes.
@@ -459,6 +489,7 @@ class Predictor:
         window_overlap: Tokens shared by consecutive windows.
         token_budget: Padded tokens per forward pass when ``predict`` is given no batch size.
         max_token_budget: An upper bound on any pass (``None``: none).
+        workers: Batches run at once by :meth:`predict` (threads; 1: one after the other).
     """
 
     def __init__(
@@ -470,11 +501,17 @@ class Predictor:
         window_overlap: int,
         token_budget: int = 8192,
         max_token_budget: int | None = None,
+        workers: int = 1,
     ):
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1, got {workers}")
         self.backend = backend
         self.token_budget = token_budget
         self.max_token_budget = max_token_budget
+        self.workers = workers
         self._tokenizer = tokenizer
+        # Read once here, so worker threads never touch the (thread-unsafe) tokenizer.
+        self.pad_token_id: int = tokenizer.pad_token_id
         self._local = threading.local()
         self.labels: list[str] = list(labels)
         self.window_length = window_length
@@ -618,7 +655,7 @@ class Predictor:
     ) -> None:
         if not windows:
             return
-        ids, attention = pad_batch(windows, self.tokenizer.pad_token_id)
+        ids, attention = pad_batch(windows, self.pad_token_id)
         inner = tag_positions(attention)
         dangling = np.isin(ids, self._dangling_ids) if CONTENT_TAIL_MIN_PROBABILITY <= 1 else None
         states, cue_probs = self.backend.encode(ids, attention)
@@ -722,8 +759,12 @@ class Predictor:
                     _ranges_mask(s_starts[chosen], s_ends[chosen], width),
                 )
                 for p, vector in zip(with_source.tolist(), vectors, strict=True):
-                    doc_index = windows[pair_window[p]].doc_index
-                    speakers[doc_index].add_source(sources[p], vector)  # type: ignore[arg-type]
+                    window = windows[pair_window[p]]
+                    speakers[window.doc_index].add_source(
+                        sources[p],  # type: ignore[arg-type]
+                        vector,
+                        window_start(window),
+                    )
         items: list[tuple[int, Span]] = []
         keep: list[int] = []
         for q, (p, start, end) in enumerate(zip(c_rows.tolist(), c_starts, c_ends, strict=True)):
@@ -767,17 +808,62 @@ class Predictor:
                 on it.
         """
         windows = self.windows(texts)
+        results: list[list[Statement]] = [[] for _ in texts]
+        speakers = self._speaker_state(texts)
+        batches = self.batches(windows, batch_size, token_budget)
+        self.run_batches(
+            lambda batch: self._predict_batch(
+                texts, [windows[i] for i in batch], results, speakers
+            ),
+            batches,
+        )
+        results = self._with_speakers(texts, results, speakers)
+        return [finalize(statements) for statements in results]
+
+    def batches(
+        self,
+        windows: Sequence[Window],
+        batch_size: int | None = None,
+        token_budget: int | None = None,
+    ) -> list[np.ndarray]:
+        """The batches :meth:`predict` runs ``windows`` in (window indices per batch).
+
+        With several workers a small input is cut into at least as many batches as there are
+        workers (one window at least per batch), so one paragraph's windows run at once
+        rather than one after another.
+
+        Args:
+            windows: The windows.
+            batch_size: As in :meth:`predict`.
+            token_budget: As in :meth:`predict`.
+        """
         budget = token_budget or (
             batch_size * self.window_length if batch_size else self.token_budget
         )
         if self.max_token_budget:
             budget = min(budget, self.max_token_budget)
-        results: list[list[Statement]] = [[] for _ in texts]
-        speakers = self._speaker_state(texts)
-        for batch in pack_windows([len(w) for w in windows], budget):
-            self._predict_batch(texts, [windows[i] for i in batch], results, speakers)
-        results = self._with_speakers(texts, results, speakers)
-        return [finalize(statements) for statements in results]
+        lengths = [len(w) for w in windows]
+        if self.workers > 1 and lengths:
+            share = -(-sum(lengths) // self.workers)  # ceiling division
+            budget = max(min(budget, share), max(lengths))
+        return pack_windows(lengths, budget)
+
+    def encode_only(self, batches: Sequence[tuple[np.ndarray, np.ndarray]]) -> None:
+        """Runs the encoder alone over padded batches (``pad_batch`` outputs), as
+        :meth:`predict` runs its batches: the ceiling a benchmark compares it with."""
+        self.run_batches(lambda batch: self.backend.encode(*batch), batches)
+
+    def run_batches(self, run: Callable[[Any], Any], batches: Sequence[Any]) -> None:
+        """Calls ``run`` on every batch, ``self.workers`` at a time (errors propagate)."""
+        if self.workers == 1 or len(batches) < 2:
+            for batch in batches:
+                run(batch)
+            return
+        self._dangling_ids  # noqa: B018  # computed before the threads share the tokenizer
+        with ThreadPoolExecutor(min(self.workers, len(batches))) as pool:
+            # Consuming the results re-raises the first error of any batch.
+            for _ in pool.map(run, batches):
+                pass
 
     def resolve_sources(
         self, texts: Sequence[str], sources: Sequence[Sequence[Span]]
@@ -800,7 +886,7 @@ class Predictor:
         windows = self.windows(texts)
         for batch in pack_windows([len(w) for w in windows], self.token_budget):
             chosen = [windows[i] for i in batch]
-            ids, attention = pad_batch(chosen, self.tokenizer.pad_token_id)
+            ids, attention = pad_batch(chosen, self.pad_token_id)
             inner = tag_positions(attention)
             states, _ = self.backend.encode(ids, attention)
             self._collect_mentions(texts, chosen, states, inner, speakers)
@@ -813,9 +899,9 @@ class Predictor:
                         rows.append(row)
                         masks.append(_ranges_mask(np.array([tokens[0]]), np.array([tokens[1]]),
                                                   attention.shape[1])[0])  # fmt: skip
-                        spans.append((window.doc_index, span))
+                        spans.append((window, span))
             if rows:
                 vectors = self.backend.pool(states, np.array(rows), np.stack(masks))
-                for (doc_index, span), vector in zip(spans, vectors, strict=True):
-                    speakers[doc_index].add_source(span, vector)
+                for (window, span), vector in zip(spans, vectors, strict=True):
+                    speakers[window.doc_index].add_source(span, vector, window_start(window))
         return [doc.resolve(text, self.backend) for text, doc in zip(texts, speakers, strict=True)]  # type: ignore[arg-type]

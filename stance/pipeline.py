@@ -169,7 +169,8 @@ def load(
         backend: ``"onnx"`` (ONNX Runtime, int8, CPU; needs neither torch nor transformers),
             ``"torch"`` (fp32, any device), or ``None``: onnx when the model folder ships an
             ONNX export (the bundled model does) and no torch device is asked for, else torch.
-        threads: CPU threads for the model (default: all cores). With the torch backend this
+        threads: CPU cores for the model (default: all usable ones). The onnx backend runs
+            that many batches at once, one single-threaded pass per core; the torch backend
             sets torch's process-wide thread count.
         onnx_compute: How the onnx backend's int8-weight matrix products compute: ``"int8"``
             (int8 activations, fastest on CPUs with VNNI), ``"fp32"`` (fp32 activations,

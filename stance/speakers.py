@@ -234,12 +234,15 @@ class SpeakerBackend(Protocol):
 class DocumentSpeakers:
     """What the windows of one document contributed: mention and source vectors.
 
-    Each span keeps the vector of the first window that pooled it (the window whose core
-    holds its first token), so results do not depend on batch composition.
+    Each mention and name keeps the vector of the one window whose core holds its first token,
+    and each source that of the earliest window that pooled it, so results depend neither on
+    batch composition nor on the order in which batches run.
     """
 
     mentions: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     sources: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
+    #: Where the window that pooled each source begins (:meth:`add_source`).
+    source_windows: dict[tuple[int, int], int] = field(default_factory=dict)
     #: Proper-name runs (:func:`name_runs`): candidates unless a mention or source covers them.
     names: dict[tuple[int, int], np.ndarray] = field(default_factory=dict)
     #: :func:`lowercase_vocabulary` of the document, computed once by whoever needs it first.
@@ -255,9 +258,22 @@ class DocumentSpeakers:
         """Records a tagged canonical mention."""
         self.mentions.setdefault((span.start, span.end), vector)
 
-    def add_source(self, span: Span, vector: np.ndarray) -> None:
-        """Records a source to resolve."""
-        self.sources.setdefault((span.start, span.end), vector)
+    def add_source(self, span: Span, vector: np.ndarray, window_start: int = 0) -> None:
+        """Records a source to resolve.
+
+        Two windows can both pool one source (two cues sharing it across a window edge); the
+        earliest window's vector is kept, whichever was recorded first, so the result does
+        not depend on the order in which batches run.
+
+        Args:
+            span: The source span.
+            vector: Its pooled encoder states.
+            window_start: Where the pooling window begins in the text (characters).
+        """
+        key = (span.start, span.end)
+        if key not in self.sources or window_start < self.source_windows[key]:
+            self.sources[key] = vector
+            self.source_windows[key] = window_start
 
     def add_name(self, span: tuple[int, int], vector: np.ndarray) -> None:
         """Records a proper-name run (a candidate the tagger did not mark)."""

@@ -460,3 +460,46 @@ def test_static_encoder_export(tmp_path: Path) -> None:
     calibration.write_text("\n\n", encoding="utf-8")
     with pytest.raises(SystemExit):
         main(command)
+
+
+def test_worker_threads_do_not_change_results(onnx_nlp) -> None:
+    """Batches run on several threads at once give what one thread gives, to the last score
+    and speaker, whatever order the batches finish in."""
+    texts = TEXTS + FILLERS
+    one = stance.load(backend="onnx", threads=1)
+    three = stance.load(backend="onnx", threads=3)  # more workers than cores is allowed
+    assert (one._predictor.workers, three._predictor.workers) == (1, 3)
+    expected = [[s.to_dict() for s in r] for r in one.predict(texts, batch_size=1)]
+    for _ in range(3):  # thread scheduling differs from run to run
+        found = three.predict(texts, batch_size=1)
+        assert [[s.to_dict() for s in r] for r in found] == expected
+    assert [[s.to_dict() for s in r] for r in onnx_nlp.predict(texts)] == expected
+
+
+def test_a_small_input_is_spread_over_the_workers(onnx_nlp) -> None:
+    predictor = stance.load(backend="onnx", threads=2)._predictor
+    windows = predictor.windows([FILLERS[1]])  # one text, several windows
+    assert len(windows) >= 3
+    batches = predictor.batches(windows)
+    assert len(batches) >= 2  # within the default token budget, yet on both workers
+    assert sorted(i for b in batches for i in b.tolist()) == list(range(len(windows)))
+    one_worker = stance.load(backend="onnx", threads=1)._predictor
+    assert len(one_worker.batches(windows)) == 1  # one worker: one pass, as before
+    # A batch never drops below one whole window, however many workers there are.
+    many = stance.load(backend="onnx", threads=64)._predictor
+    assert len(many.batches(windows)) == len(windows)
+
+
+def test_a_failing_batch_fails_the_call() -> None:
+    predictor = stance.load(backend="onnx", threads=2)._predictor
+
+    def run(batch: int) -> None:
+        if batch == 3:
+            raise RuntimeError("batch 3 broke")
+
+    with pytest.raises(RuntimeError, match="batch 3 broke"):
+        predictor.run_batches(run, list(range(6)))
+    with pytest.raises(ValueError, match="workers must be at least 1"):
+        type(predictor)(
+            predictor.backend, predictor._tokenizer, predictor.labels, 96, 16, workers=0
+        )

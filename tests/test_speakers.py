@@ -332,3 +332,20 @@ def test_untagged_names_are_candidates_unless_a_mention_or_source_covers_them() 
     # The head ranks the untagged "Atlas Reinsurance" (column 2, first in text order) first.
     ranker = ScriptedRanker({holm: [0, 5, 0, 0], company: [0, 0.5, 2.0, 0.0]})
     assert doc.resolve(text, ranker)[company].text == "Atlas Reinsurance"
+
+
+def test_a_source_keeps_the_earliest_windows_vector() -> None:
+    """Two windows can pool one source; the earlier window's vector wins in either order, so
+    batches finishing in any order give one result."""
+    from stance import speakers as sp
+
+    text = "Ana Reis said so."
+    span = Speaker.from_offsets(text, 0, 8)
+    early, late = np.zeros(2, dtype=np.float32), np.ones(2, dtype=np.float32)
+    in_order, reversed_order = sp.DocumentSpeakers(), sp.DocumentSpeakers()
+    in_order.add_source(span, early, window_start=0)
+    in_order.add_source(span, late, window_start=40)
+    reversed_order.add_source(span, late, window_start=40)
+    reversed_order.add_source(span, early, window_start=0)
+    for doc in (in_order, reversed_order):
+        assert doc.sources[(0, 8)] is early
