@@ -226,7 +226,7 @@ configs:
         for bucket, low, high in (("1–3", 1, 3), ("4–7", 4, 7), ("8–20", 8, 20), ("21+", 21, 10**9))
     ]
     return f"""{yaml}
-# stance corpus: attributed statements and epistemic stance in news (v4)
+# stance corpus: attributed statements and epistemic stance in news (v5)
 
 Wire-style news documents in English, annotated with every **attributed statement**
 (source, cue and content as character spans) and the **epistemic stance** of the source toward
@@ -324,7 +324,11 @@ writers' disagreements were settled in GUIDELINES.md ("Decisions from the v3 rev
 "Decisions from the v4 batch"). Version 4 added 40 more (ids numbered 9001 and up) aimed at
 what the v3 model cut or missed on real news: long and multi-sentence quotes kept whole, long
 indirect clauses with partial quotes inside, narration next to quotes and cues other than
-"say" ("Decisions from the v5 batch"). Earlier documents kept their ids and splits.
+"say" ("Decisions from the v5 batch"). Version 5 added 30 more (ids numbered 9101 and up in
+business, courts, health, local government, conflict, climate and diplomacy; 9201 and up in
+politics) aimed at the v4 model's commonest stance confusions (denial against negative
+assertion, speculation against hedge and assertion) and at speech-act cues ("Decisions from
+the v6 batch"). Earlier documents kept their ids and splits.
 
 ## Limitations
 

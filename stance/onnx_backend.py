@@ -8,7 +8,10 @@ against the manifest written with them.
 
 from __future__ import annotations
 
+import contextlib
 import json
+import threading
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -49,6 +52,10 @@ ACCURACY_LEVELS = {"int8": 4, "fp32": 1}
 #: number of sources in the pass (found by the head-item independence test), and the doc of
 #: :mod:`stance.export_onnx` measured fp32 heads 3.5x slower per call.
 SWITCHED_GRAPHS = (ENCODER_FILE, ROLES_FILE)
+#: Graphs that get a second session over several cores for passes that run alone (one
+#: paragraph's batch): a lone window does gain from intra-op threads (one paragraph 13.1 ms on
+#: one core, 10.4 ms on two), though overlapping bulk passes do better on one core each.
+SOLO_GRAPHS = (ENCODER_FILE, ROLES_FILE)
 #: ONNX Runtime graph rewrites left out. Its SkipLayerNormalization fusion (residual add + layer
 #: norm in one kernel) made the encoder slower: in ONNX Runtime's profile of the encoder on
 #: 10 windows of 96 tokens (one thread) the fused kernel took 11.7 % of the time, the Add and
@@ -174,6 +181,29 @@ def has_onnx(model_folder: Path) -> bool:
     return (onnx_folder(model_folder) / MANIFEST_FILE).is_file()
 
 
+def _session(graph: bytes, threads: int | None) -> Any:
+    """An ONNX Runtime CPU session over a serialized graph."""
+    import onnxruntime as ort
+
+    options = ort.SessionOptions()
+    options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+    if threads:
+        options.intra_op_num_threads = threads
+    # Between forward passes the decoder (Python) needs the cores; spinning workers would
+    # take them from it.
+    options.add_session_config_entry("session.intra_op.allow_spinning", "0")
+    # ONNX Runtime's memory patterns pre-plan one buffer per input shape and keep it; with
+    # batches of many widths, overlapping on two cores, they held 100 MB more at the peak
+    # (1 MB input: 640 MB with, 534 MB without, same speed).
+    options.enable_mem_pattern = False
+    return ort.InferenceSession(
+        graph,
+        options,
+        providers=["CPUExecutionProvider"],
+        disabled_optimizers=DISABLED_OPTIMIZERS,
+    )
+
+
 class OnnxBackend:
     """The three forward passes as ONNX Runtime sessions (CPU).
 
@@ -182,6 +212,8 @@ class OnnxBackend:
         manifest: The parsed manifest.
         threads: Intra-op threads per session (default: ONNX Runtime's choice, one per core).
         onnx_compute: How the int8-weight matrix products compute (:data:`ONNX_COMPUTE`).
+        solo_threads: Intra-op threads of the :data:`SOLO_GRAPHS` sessions used inside
+            :meth:`alone` (``None``: no such sessions; :meth:`alone` changes nothing).
 
     Attributes:
         compute: The compute mode in use, ``"int8"`` or ``"fp32"``.
@@ -193,17 +225,11 @@ class OnnxBackend:
         manifest: dict[str, Any],
         threads: int | None = None,
         onnx_compute: str = "auto",
+        solo_threads: int | None = None,
     ):
-        import onnxruntime as ort
-
-        options = ort.SessionOptions()
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        if threads:
-            options.intra_op_num_threads = threads
-        # Between forward passes the decoder (Python) needs the cores; spinning workers would
-        # take them from it.
-        options.add_session_config_entry("session.intra_op.allow_spinning", "0")
-        self.sessions = {}
+        self.sessions: dict[str, Any] = {}
+        self.solo_sessions: dict[str, Any] = {}
+        self._local = threading.local()
         self.has_speakers = bool(manifest.get("speaker_head", False))
         self.compute = resolve_compute(onnx_compute)
         for name in graph_files(manifest):
@@ -218,19 +244,32 @@ class OnnxBackend:
                         "load it with onnx_compute='int8'"
                     ) from err
             try:
-                self.sessions[name] = ort.InferenceSession(
-                    graph,
-                    options,
-                    providers=["CPUExecutionProvider"],
-                    disabled_optimizers=DISABLED_OPTIMIZERS,
-                )
+                self.sessions[name] = _session(graph, threads)
+                if solo_threads and name in SOLO_GRAPHS:
+                    self.solo_sessions[name] = _session(graph, solo_threads)
             except Exception as err:  # onnxruntime raises its own (unexported) error types
                 raise ModelFilesError(f"{path} cannot be loaded by onnxruntime: {err}") from err
 
+    @contextlib.contextmanager
+    def alone(self) -> Iterator[None]:
+        """Within this block, the calling thread's passes use the solo sessions (all cores):
+        for a pass that no other pass of the call overlaps. Results are the same either way
+        (each output is computed by one thread, in the same order, whatever the thread count)."""
+        before = getattr(self._local, "alone", False)
+        self._local.alone = True
+        try:
+            yield
+        finally:
+            self._local.alone = before
+
+    def _run(self, name: str, feeds: dict[str, np.ndarray]) -> list[Any]:
+        solo = self.solo_sessions.get(name) if getattr(self._local, "alone", False) else None
+        return (solo or self.sessions[name]).run(None, feeds)
+
     def encode(self, input_ids: np.ndarray, attention_mask: np.ndarray) -> tuple[Any, np.ndarray]:
         """Encoder states and cue-tag probabilities."""
-        states, cue_probs = self.sessions[ENCODER_FILE].run(
-            None, {"input_ids": input_ids, "attention_mask": attention_mask}
+        states, cue_probs = self._run(
+            ENCODER_FILE, {"input_ids": input_ids, "attention_mask": attention_mask}
         )
         return states, cue_probs
 
@@ -242,8 +281,8 @@ class OnnxBackend:
         pair_cue_mask: np.ndarray,
     ) -> tuple[Any, np.ndarray]:
         """Cue-conditioned states and role-tag probabilities."""
-        pair_states, role_probs = self.sessions[ROLES_FILE].run(
-            None,
+        pair_states, role_probs = self._run(
+            ROLES_FILE,
             {
                 "states": states,
                 "attention_mask": attention_mask,
@@ -377,13 +416,16 @@ def load_onnx_predictor(
     # One single-threaded pass per core, several batches at once (Predictor's docstring says
     # why): 1.31x the encoder throughput of one pass over two intra-op threads on the 2-core
     # benchmark machine.
+    workers = threads or usable_cores()
     return Predictor(
-        OnnxBackend(folder, manifest, 1, onnx_compute),
+        OnnxBackend(
+            folder, manifest, 1, onnx_compute, solo_threads=workers if workers > 1 else None
+        ),
         tokenizer,
         manifest["labels"],
         int(manifest["window_length"]),
         int(manifest["window_overlap"]),
         token_budget=TOKEN_BUDGET,
         max_token_budget=MAX_TOKEN_BUDGET,
-        workers=threads or usable_cores(),
+        workers=workers,
     )

@@ -474,6 +474,11 @@ def test_worker_threads_do_not_change_results(onnx_nlp) -> None:
         found = three.predict(texts, batch_size=1)
         assert [[s.to_dict() for s in r] for r in found] == expected
     assert [[s.to_dict() for s in r] for r in onnx_nlp.predict(texts)] == expected
+    # A paragraph whose one batch runs alone takes the all-core sessions: same result.
+    assert set(three._predictor.backend.solo_sessions) == {"encoder.onnx", "roles.onnx"}
+    assert one._predictor.backend.solo_sessions == {}
+    for text, statements in zip(texts, expected, strict=True):
+        assert [s.to_dict() for s in three.predict(text)] == statements
 
 
 def test_a_small_input_is_spread_over_the_workers(onnx_nlp) -> None:
