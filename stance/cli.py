@@ -252,7 +252,13 @@ def build_parser() -> argparse.ArgumentParser:
     a.add_argument("--text-column", default=None, help="text field of JSONL/Parquet input")
     a.add_argument("--id-column", default=None, help="id field (default: line or row number)")
     a.add_argument("--workers", type=int, default=None, help="worker processes (default 1)")
-    a.add_argument("--threads", type=int, default=None, help="model threads per worker")
+    a.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="cores per worker (default: the usable cores divided among the workers); the "
+        "onnx backend runs that many batches at once, one core each",
+    )
     a.add_argument("--status", default=None, help="status file (default OUTPUT.status.jsonl)")
     a.add_argument("--part-size", type=int, default=None, help="documents per Parquet part")
     p.set_defaults(func=cmd_predict)
