@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import dataclasses
-import functools
 import os
 import threading
 from collections.abc import Callable, Sequence
@@ -521,15 +520,12 @@ class Predictor:
         self._tokenizer = tokenizer
         # Read once here, so worker threads never touch the (thread-unsafe) tokenizer.
         self.pad_token_id: int = tokenizer.pad_token_id
+        #: Vocabulary ids of :data:`DANGLING_WORDS`.
+        self._dangling_ids: np.ndarray = tokenizer.token_ids(DANGLING_WORDS)
         self._local = threading.local()
         self.labels: list[str] = list(labels)
         self.window_length = window_length
         self.window_overlap = window_overlap
-
-    @functools.cached_property
-    def _dangling_ids(self) -> np.ndarray:
-        """Vocabulary ids of :data:`DANGLING_WORDS` (looked up once)."""
-        return self._tokenizer.token_ids(DANGLING_WORDS)
 
     @property
     def tokenizer(self) -> Any:
@@ -877,7 +873,6 @@ class Predictor:
                 for batch in batches:
                     run(batch)
             return
-        self._dangling_ids  # noqa: B018  # computed before the threads share the tokenizer
         with ThreadPoolExecutor(min(self.workers, len(batches))) as pool:
             # Consuming the results re-raises the first error of any batch.
             for _ in pool.map(run, batches):
