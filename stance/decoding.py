@@ -897,7 +897,8 @@ class Predictor:
         if speakers is None:
             raise ValueError("this model has no speaker head: train one with speaker links")
         windows = self.windows(texts)
-        for batch in pack_windows([len(w) for w in windows], self.token_budget):
+
+        def read(batch: np.ndarray) -> None:
             chosen = [windows[i] for i in batch]
             ids, attention = pad_batch(chosen, self.pad_token_id)
             inner = tag_positions(attention)
@@ -917,4 +918,8 @@ class Predictor:
                 vectors = self.backend.pool(states, np.array(rows), np.stack(masks))
                 for (window, span), vector in zip(spans, vectors, strict=True):
                     speakers[window.doc_index].add_source(span, vector, window_start(window))
+
+        # The batches and workers predict() uses: each source is pooled by the one window
+        # whose core holds its first token, so the order batches finish in does not matter.
+        self.run_batches(read, self.batches(windows))
         return [doc.resolve(text, self.backend) for text, doc in zip(texts, speakers, strict=True)]  # type: ignore[arg-type]
