@@ -538,7 +538,7 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
                 ["form", "stance macro-F1", "statement F1", "content overlap F1"],
                 [
                     [
-                        "fp32 during training (best epoch)",
+                        "fp32 during training (kept weights)",
                         _f(best["validation_stance_macro_f1"]),
                         _f(best["validation_statement_f1"]),
                         _f(best["validation_content_overlap_f1"]),
@@ -567,8 +567,8 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             "## Training run",
             "",
             f"Command: `{' '.join(record['command'])}`; {record['train_documents']} training "
-            f"documents ({record['train_windows']} windows); best epoch {record['best_epoch']} of "
-            f"{len(record['history'])} chosen on validation"
+            f"documents ({record['train_windows']} windows); kept {kept_weights_text(record)}, "
+            "chosen on validation"
             + (
                 f" (scored from epoch {first})"
                 if (first := record["config"].get("select_from_epoch", 1)) > 1
@@ -624,6 +624,24 @@ def limitation_figures(results: dict[str, Any]) -> str:
             f"plans, actions, topics) our guidelines do not annotate."
         )
     return note
+
+
+def kept_weights_text(record: dict[str, Any]) -> str:
+    """Which weights a training run kept, for the report's training section.
+
+    Example:
+        >>> kept_weights_text({"best_epoch": 6, "history": [{"epoch": e} for e in range(1, 7)]})
+        'epoch 6 of 6'
+        >>> history = [{"epoch": e} for e in (1, 2, 3, 4, 5, 6, "mean of 4-6")]
+        >>> kept_weights_text({"best_epoch": "mean of 4-6", "history": history})
+        'the mean of the weights of epochs 4-6 (beside 6 epochs)'
+    """
+    kept = record["best_epoch"]
+    epochs = sum(isinstance(h["epoch"], int) for h in record["history"])
+    if isinstance(kept, int):
+        return f"epoch {kept} of {epochs}"
+    averaged = kept.replace("mean of ", "mean of the weights of epochs ")
+    return f"the {averaged} (beside {epochs} epochs)"
 
 
 def window_text(window: list[int] | None) -> str:

@@ -133,6 +133,14 @@ class TrainingArguments:
             "linear decay the early epochs are never the best"
         },
     )
+    average_from_epoch: int | None = field(
+        default=None,
+        metadata={
+            "help": "also score the mean of the weights after each epoch from this one to the "
+            "last (uniform weight averaging, as in stochastic weight averaging) and keep it if "
+            "it beats every scored epoch on validation; one more validation pass"
+        },
+    )
     bf16_autocast: bool = field(
         default=False,
         metadata={
@@ -475,6 +483,78 @@ def speaker_resolution(predictor: Any, docs: list[dict[str, Any]]) -> dict[str, 
     }
 
 
+class WeightAverage:
+    """Running uniform mean of model weights (stochastic weight averaging over epochs).
+
+    Only floating-point tensors are averaged; integer buffers (position ids) are taken from
+    the state the mean is applied to.
+
+    Example:
+        >>> import torch
+        >>> average = WeightAverage()
+        >>> average.add({"w": torch.tensor([1.0, 2.0]), "ids": torch.tensor([0, 1])})
+        >>> average.add({"w": torch.tensor([3.0, 6.0]), "ids": torch.tensor([0, 1])})
+        >>> average.mean({"w": torch.zeros(2), "ids": torch.tensor([0, 1])})["w"]
+        tensor([2., 4.])
+    """
+
+    def __init__(self) -> None:
+        self.sums: dict[str, Any] = {}
+        self.count = 0
+
+    def add(self, state: dict[str, Any]) -> None:
+        """Adds one set of weights (copied; float64 sums, so the order of epochs is exact)."""
+        import torch
+
+        for name, value in state.items():
+            if value.is_floating_point():
+                total = self.sums.get(name)
+                value = value.detach().to(torch.float64)
+                self.sums[name] = value.clone() if total is None else total + value
+        self.count += 1
+
+    def mean(self, like: dict[str, Any]) -> dict[str, Any]:
+        """The mean weights, in the dtypes of ``like`` (whose other tensors are kept)."""
+        if not self.count:
+            raise ValueError("WeightAverage.mean needs at least one added state")
+        return {
+            name: (self.sums[name] / self.count).to(value.dtype) if name in self.sums else value
+            for name, value in like.items()
+        }
+
+
+def _score_candidate(
+    model: Any,
+    tokenizer: Any,
+    val_docs: list[dict[str, Any]],
+    epoch: int | str,
+    history: list[dict[str, Any]],
+    train_loss: dict[str, float] | None,
+) -> float:
+    """Scores the model's current weights on validation, appends them to ``history``, and
+    returns their selection score."""
+    scores = evaluate_model(model, tokenizer, val_docs)
+    scores.pop("predictions")
+    entry: dict[str, Any] = {"epoch": epoch}
+    if train_loss is not None:
+        entry["train_loss"] = train_loss
+    entry.update(
+        {
+            "validation_stance_macro_f1": scores["stance"]["macro_f1"],
+            "validation_statement_f1": scores["statements"]["f1"],
+            "validation_content_overlap_f1": scores["spans"]["content_overlap"]["f1"],
+            "validation_speaker_accuracy": scores.get("speakers", {})
+            .get("model", {})
+            .get("all", {})
+            .get("accuracy"),
+            "selection_score": selection_score(scores),
+        }
+    )
+    history.append(entry)
+    print(json.dumps(entry), file=sys.stderr)
+    return entry["selection_score"]
+
+
 def selection_score(scores: dict[str, Any]) -> float:
     """The validation figure epochs are chosen by: mean of stance macro-F1 and statement F1."""
     return (scores["stance"]["macro_f1"] + scores["statements"]["f1"]) / 2
@@ -531,7 +611,9 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     generator = torch.Generator().manual_seed(args.seed)
 
     history: list[dict[str, Any]] = []
-    best_score, best_state, best_epoch = -1.0, None, 0
+    best_score, best_state = -1.0, None
+    best_epoch: int | str = 0  # an epoch number, or the label of the weight average
+    averaged = WeightAverage()
     for epoch in range(1, args.epochs + 1):
         model.train()
         batches = batch_order(
@@ -559,32 +641,25 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
             for k, v in out.losses.items():
                 running[k] = 0.9 * running.get(k, v) + 0.1 * v
             bar.set_postfix({k: f"{v:.3f}" for k, v in running.items()})
+        if args.average_from_epoch is not None and epoch >= args.average_from_epoch:
+            averaged.add(model.state_dict())
         if epoch < min(args.select_from_epoch, args.epochs):
             history.append({"epoch": epoch, "train_loss": running})
             print(json.dumps(history[-1]), file=sys.stderr)
             continue
-        scores = evaluate_model(model, tokenizer, val_docs)
-        scores.pop("predictions")
-        score = selection_score(scores)
-        history.append(
-            {
-                "epoch": epoch,
-                "train_loss": running,
-                "validation_stance_macro_f1": scores["stance"]["macro_f1"],
-                "validation_statement_f1": scores["statements"]["f1"],
-                "validation_content_overlap_f1": scores["spans"]["content_overlap"]["f1"],
-                "validation_speaker_accuracy": scores.get("speakers", {})
-                .get("model", {})
-                .get("all", {})
-                .get("accuracy"),
-                "selection_score": score,
-            }
-        )
-        print(json.dumps(history[-1]), file=sys.stderr)
+        score = _score_candidate(model, tokenizer, val_docs, epoch, history, running)
         if score > best_score:
             best_score, best_epoch = score, epoch
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
+    if averaged.count > 1:
+        last_state = model.state_dict()
+        model.load_state_dict(averaged.mean(last_state))
+        label = f"mean of {args.average_from_epoch}-{args.epochs}"
+        score = _score_candidate(model, tokenizer, val_docs, label, history, None)
+        if score > best_score:
+            best_score, best_epoch = score, label
+            best_state = averaged.mean(last_state)
     assert best_state is not None
     model.load_state_dict(best_state)
     model.eval()

@@ -24,6 +24,7 @@ def train(tmp_path: Path, name: str) -> dict:
         max_train_documents=48,
         max_eval_documents=16,
         select_from_epoch=2,
+        average_from_epoch=1,
         show_progress=False,
     )
     path = tmp_path / f"{name}.json"
@@ -48,17 +49,25 @@ def runs(tmp_path_factory) -> tuple[dict, dict, Path]:
 
 def test_run_record(runs) -> None:
     record, _, _ = runs
-    assert record["train_documents"] == 48 and len(record["history"]) == 2
+    assert record["train_documents"] == 48 and len(record["history"]) == 3
     assert len(record["data_sha256"]) == 64 and record["versions"]["torch"].startswith("2.")
     assert record["config"]["seed"] == 13 and "train.py" in " ".join(record["command"])
 
 
 def test_validation_is_scored_from_select_from_epoch(runs) -> None:
     record, _, _ = runs
-    first, last = record["history"]
+    first, last, _ = record["history"]
     assert record["config"]["select_from_epoch"] == 2
     assert "selection_score" not in first and "selection_score" in last
-    assert record["best_epoch"] == 2
+
+
+def test_weight_average_is_a_scored_candidate(runs) -> None:
+    record, _, _ = runs
+    _, last, mean = record["history"]
+    assert mean["epoch"] == "mean of 1-2" and "train_loss" not in mean
+    # The kept weights are whichever candidate scored best on validation.
+    best = max((last, mean), key=lambda h: h["selection_score"])
+    assert record["best_epoch"] == best["epoch"]
 
 
 def test_two_runs_give_identical_metrics(runs) -> None:
