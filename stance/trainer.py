@@ -79,6 +79,15 @@ class TrainingArguments:
         },
     )
     dropout: float = field(default=0.1, metadata={"help": "dropout in the heads"})
+    attention_dropout: float | None = field(
+        default=None,
+        metadata={
+            "help": "dropout on the encoder's attention probabilities (default: the base "
+            "encoder's own, 0.1 for MiniLM); at 0 a training step skips drawing a random mask "
+            "of batch x heads x tokens x tokens per layer, the costliest dropout on a CPU "
+            "(measured 0.72 -> 0.67 s a step)"
+        },
+    )
     max_train_documents: int | None = field(
         default=None, metadata={"help": "use only the first N training documents (tiny runs)"}
     )
@@ -361,6 +370,8 @@ def build_model(args: TrainingArguments) -> tuple[Any, Any]:
     keep = {k: v for k, v in encoder_config.items() if not k.startswith("_")}
     for noise in ("architectures", "transformers_version", "gradient_checkpointing", "use_cache"):
         keep.pop(noise, None)
+    if args.attention_dropout is not None:
+        keep["attention_probs_dropout_prob"] = args.attention_dropout
     config = StanceConfig(
         encoder_config=keep,
         base_model=args.base_model,
@@ -567,6 +578,7 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
         The run record (also written to ``<output_dir>/run.json``).
     """
     import torch
+    from torch.nn.attention import SDPBackend, sdpa_kernel
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
@@ -631,7 +643,13 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
                 [_sample_pairs(windows[i], args.max_pairs_per_window, generator) for i in indices],
                 tokenizer.pad_token_id,
             )
-            with torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16_autocast):
+            # The math attention kernel, always: with attention dropout at 0 PyTorch would
+            # pick its fused CPU kernel, whose backward measured ~20 ms a call here against
+            # ~3 ms for the math kernel's (with dropout the math kernel runs anyway).
+            with (
+                torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16_autocast),
+                sdpa_kernel(SDPBackend.MATH),
+            ):
                 out = model(**batch)
             out.loss.backward()
             torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)

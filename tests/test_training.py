@@ -148,3 +148,18 @@ def test_quote_normalized_training_text_reads_like_prediction(corpus) -> None:
             for part in ("source", "cue", "content"):
                 if st[part] is not None:
                     assert after["text"][st[part]["start"] : st[part]["end"]] == st[part]["text"]
+
+
+def test_attention_dropout_reaches_the_encoder() -> None:
+    from stance.trainer import TrainingArguments, build_model
+
+    default = TrainingArguments.from_json(REPO / "training" / "configs" / "default.json")
+    args = TrainingArguments.from_json(
+        REPO / "training" / "configs" / "default.json", attention_dropout=0.0
+    )
+    base, _ = build_model(default)
+    model, _ = build_model(args)
+    assert base.encoder.config.attention_probs_dropout_prob == 0.1
+    assert model.encoder.config.attention_probs_dropout_prob == 0.0
+    # Saved with the model, so a run's config says how it was trained.
+    assert model.config.encoder_config["attention_probs_dropout_prob"] == 0.0
