@@ -514,7 +514,7 @@ class WeightAverage:
         self.count = 0
 
     def add(self, state: dict[str, Any]) -> None:
-        """Adds one set of weights (copied; float64 sums, so the order of epochs is exact)."""
+        """Adds one set of weights (summed in float64, a copy: training goes on changing them)."""
         import torch
 
         for name, value in state.items():
@@ -671,13 +671,12 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
             best_state = {k: v.detach().clone() for k, v in model.state_dict().items()}
 
     if averaged.count > 1:
-        last_state = model.state_dict()
-        model.load_state_dict(averaged.mean(last_state))
+        mean_state = averaged.mean(model.state_dict())
+        model.load_state_dict(mean_state)  # copies: mean_state stays a separate candidate
         label = f"mean of {args.average_from_epoch}-{args.epochs}"
         score = _score_candidate(model, tokenizer, val_docs, label, history, None)
         if score > best_score:
-            best_score, best_epoch = score, label
-            best_state = averaged.mean(last_state)
+            best_score, best_epoch, best_state = score, label, mean_state
     assert best_state is not None
     model.load_state_dict(best_state)
     model.eval()
