@@ -163,3 +163,16 @@ def test_attention_dropout_reaches_the_encoder() -> None:
     assert model.encoder.config.attention_probs_dropout_prob == 0.0
     # Saved with the model, so a run's config says how it was trained.
     assert model.config.encoder_config["attention_probs_dropout_prob"] == 0.0
+
+
+def test_shipped_model_was_trained_with_the_committed_default_config() -> None:
+    # What makes "one command reproduces the default model" true: the shipped run record's
+    # config is training/configs/default.json (only where the output went may differ).
+    config = json.loads((REPO / "training" / "configs" / "default.json").read_text())
+    record = json.loads((REPO / "stance" / "default_model" / "training_run.json").read_text())
+    differing = {
+        key: (value, record["config"].get(key))
+        for key, value in config.items()
+        if key != "output_dir" and record["config"].get(key) != value
+    }
+    assert not differing, f"default.json and the shipped run record differ: {differing}"
