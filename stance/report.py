@@ -632,16 +632,19 @@ def kept_weights_text(record: dict[str, Any]) -> str:
     Example:
         >>> kept_weights_text({"best_epoch": 6, "history": [{"epoch": e} for e in range(1, 7)]})
         'epoch 6 of 6'
-        >>> history = [{"epoch": e} for e in (1, 2, 3, 4, 5, 6, "mean of 4-6")]
-        >>> kept_weights_text({"best_epoch": "mean of 4-6", "history": history})
+        >>> average = "mean of the weights of epochs 4-6"
+        >>> history = [{"epoch": e} for e in (1, 2, 3, 4, 5, 6, average)]
+        >>> kept_weights_text({"best_epoch": average, "history": history})
         'the mean of the weights of epochs 4-6 (beside 6 epochs)'
     """
     kept = record["best_epoch"]
     epochs = sum(isinstance(h["epoch"], int) for h in record["history"])
-    if isinstance(kept, int):
-        return f"epoch {kept} of {epochs}"
-    averaged = kept.replace("mean of ", "mean of the weights of epochs ")
-    return f"the {averaged} (beside {epochs} epochs)"
+    # An epoch is a number; the trainer labels a weight average in words.
+    return (
+        f"epoch {kept} of {epochs}"
+        if isinstance(kept, int)
+        else f"the {kept} (beside {epochs} epochs)"
+    )
 
 
 def window_text(window: list[int] | None) -> str:

@@ -673,7 +673,7 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     if averaged.count > 1:
         mean_state = averaged.mean(model.state_dict())
         model.load_state_dict(mean_state)  # copies: mean_state stays a separate candidate
-        label = f"mean of {args.average_from_epoch}-{args.epochs}"
+        label = f"mean of the weights of epochs {args.average_from_epoch}-{args.epochs}"
         score = _score_candidate(model, tokenizer, val_docs, label, history, None)
         if score > best_score:
             best_score, best_epoch, best_state = score, label, mean_state

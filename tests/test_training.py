@@ -64,7 +64,7 @@ def test_validation_is_scored_from_select_from_epoch(runs) -> None:
 def test_weight_average_is_a_scored_candidate(runs) -> None:
     record, _, _ = runs
     _, last, mean = record["history"]
-    assert mean["epoch"] == "mean of 1-2" and "train_loss" not in mean
+    assert mean["epoch"] == "mean of the weights of epochs 1-2" and "train_loss" not in mean
     # The kept weights are whichever candidate scored best on validation.
     best = max((last, mean), key=lambda h: h["selection_score"])
     assert record["best_epoch"] == best["epoch"]
