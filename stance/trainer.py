@@ -8,6 +8,7 @@ package versions and a hash of the data.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import platform
@@ -86,6 +87,16 @@ class TrainingArguments:
             "encoder's own, 0.1 for MiniLM); at 0 a training step skips drawing a random mask "
             "of batch x heads x tokens x tokens per layer, the costliest dropout on a CPU "
             "(measured 0.72 -> 0.67 s a step)"
+        },
+    )
+    fast_dropout: bool = field(
+        default=False,
+        metadata={
+            "help": "draw the training dropout masks from NumPy's PCG64 generator, seeded with "
+            "seed (stance.fast_dropout), instead of PyTorch's element-by-element CPU sampler: "
+            "faster (compare reports/fast-dropout-trial-run.json with the shipped model's "
+            "training_run.json), but another random stream, so another model from the same "
+            "seed; off in the default config (reports/fast-dropout-trial.md)"
         },
     )
     max_train_documents: int | None = field(
@@ -582,6 +593,7 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     from tqdm.auto import tqdm
     from transformers import get_linear_schedule_with_warmup
 
+    from stance.fast_dropout import MaskSource, fast_dropout
     from stance.windows import collate, label_windows
 
     started = time.time()
@@ -622,6 +634,7 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     scheduler = get_linear_schedule_with_warmup(optimizer, int(args.warmup_ratio * total), total)
     generator = torch.Generator().manual_seed(args.seed)
 
+    masks = MaskSource(args.seed) if args.fast_dropout else None
     history: list[dict[str, Any]] = []
     best_score, best_state = -1.0, None
     best_epoch: int | str = 0  # an epoch number, or the label of the weight average
@@ -638,27 +651,32 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
             file=sys.stderr,
         )
         running: dict[str, float] = {}
-        for indices in bar:
-            batch = collate(
-                [_sample_pairs(windows[i], args.max_pairs_per_window, generator) for i in indices],
-                tokenizer.pad_token_id,
-            )
-            # The math attention kernel, always: with attention dropout at 0 PyTorch would
-            # pick its fused CPU kernel, whose backward measured ~20 ms a call here against
-            # ~3 ms for the math kernel's (with dropout the math kernel runs anyway).
-            with (
-                torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16_autocast),
-                sdpa_kernel(SDPBackend.MATH),
-            ):
-                out = model(**batch)
-            out.loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-            optimizer.step()
-            scheduler.step()
-            optimizer.zero_grad()
-            for k, v in out.losses.items():
-                running[k] = 0.9 * running.get(k, v) + 0.1 * v
-            bar.set_postfix({k: f"{v:.3f}" for k, v in running.items()})
+        # Entered per epoch: validation below runs the model's own attention, as inference does.
+        with fast_dropout(model, masks) if masks else contextlib.nullcontext():
+            for indices in bar:
+                batch = collate(
+                    [
+                        _sample_pairs(windows[i], args.max_pairs_per_window, generator)
+                        for i in indices
+                    ],
+                    tokenizer.pad_token_id,
+                )
+                # The math attention kernel, always: with attention dropout at 0 PyTorch would
+                # pick its fused CPU kernel, whose backward measured ~20 ms a call here against
+                # ~3 ms for the math kernel's (with dropout the math kernel runs anyway).
+                with (
+                    torch.autocast("cpu", dtype=torch.bfloat16, enabled=args.bf16_autocast),
+                    sdpa_kernel(SDPBackend.MATH),
+                ):
+                    out = model(**batch)
+                out.loss.backward()
+                torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+                optimizer.step()
+                scheduler.step()
+                optimizer.zero_grad()
+                for k, v in out.losses.items():
+                    running[k] = 0.9 * running.get(k, v) + 0.1 * v
+                bar.set_postfix({k: f"{v:.3f}" for k, v in running.items()})
         if args.average_from_epoch is not None and epoch >= args.average_from_epoch:
             averaged.add(model.state_dict())
         if epoch < min(args.select_from_epoch, args.epochs):
