@@ -25,6 +25,40 @@ def load_script(relative_path: str) -> ModuleType:
     return module
 
 
+def tiny_stance_model(
+    role_dim: int | None = None, encoder: dict | None = None, **config_fields: object
+):
+    """A tiny random StanceModel (seeded), in eval mode.
+
+    Args:
+        role_dim: The role layer's width (None: the encoder's).
+        encoder: Encoder config entries to change (say, its dropout probabilities).
+        **config_fields: StanceConfig fields to change.
+    """
+    import torch
+
+    from stance.configuration import StanceConfig
+    from stance.modeling import StanceModel
+
+    torch.manual_seed(0)
+    config = StanceConfig(
+        encoder_config={
+            "model_type": "bert",
+            "hidden_size": 32,
+            "num_hidden_layers": 1,
+            "num_attention_heads": 2,
+            "intermediate_size": 64,
+            "vocab_size": 30522,
+            "max_position_embeddings": 128,
+            **(encoder or {}),
+        },
+        role_ffn_dim=32,
+        role_dim=role_dim,
+        **{"window_length": 64, "window_overlap": 16, **config_fields},
+    )
+    return StanceModel(config).eval()
+
+
 @pytest.fixture(scope="session")
 def corpus() -> list[dict]:
     """The compiled corpus."""

@@ -4,33 +4,18 @@ from __future__ import annotations
 
 import pytest
 import torch
+from conftest import tiny_stance_model
 from torch import nn
 
-from stance.configuration import StanceConfig
 from stance.fast_dropout import FastDropout, MaskSource, fast_dropout
 from stance.modeling import StanceModel
 
 
 def tiny_model(dropout: float) -> StanceModel:
-    """A tiny random StanceModel, every dropout (heads, encoder, attention) at ``dropout``."""
-    torch.manual_seed(0)
-    config = StanceConfig(
-        encoder_config={
-            "model_type": "bert",
-            "hidden_size": 32,
-            "num_hidden_layers": 2,
-            "num_attention_heads": 2,
-            "intermediate_size": 64,
-            "vocab_size": 200,
-            "max_position_embeddings": 64,
-            "hidden_dropout_prob": dropout,
-            "attention_probs_dropout_prob": dropout,
-        },
-        role_ffn_dim=32,
-        dropout=dropout,
-        speaker_head=False,
-    )
-    return StanceModel(config).train()
+    """A tiny random StanceModel in training mode, every dropout (heads, encoder, attention)
+    at ``dropout``."""
+    probabilities = {"hidden_dropout_prob": dropout, "attention_probs_dropout_prob": dropout}
+    return tiny_stance_model(encoder=probabilities, dropout=dropout).train()
 
 
 def batch() -> dict[str, torch.Tensor]:
@@ -61,6 +46,10 @@ def test_without_dropout_the_swapped_attention_computes_the_same_model() -> None
     # replacement attention of the encoder and of the role layer against the originals
     # (in training mode, where the role layer runs its self_attn module).
     model = tiny_model(dropout=0.0)
+    assert_same_outputs_inside_and_outside(model)
+
+
+def assert_same_outputs_inside_and_outside(model: StanceModel) -> None:
     before = outputs(model)
     with fast_dropout(model, MaskSource(0)):
         inside = outputs(model)
@@ -103,13 +92,8 @@ def test_model_is_restored_after_the_block() -> None:
 
 
 def test_eval_mode_inside_the_block_applies_no_dropout() -> None:
-    model = tiny_model(dropout=0.5).eval()
     with torch.no_grad():
-        before = outputs(model)
-        with fast_dropout(model, MaskSource(0)):
-            inside = outputs(model)
-    for a, b in zip(before, inside, strict=True):
-        torch.testing.assert_close(a, b, atol=1e-5, rtol=1e-5)
+        assert_same_outputs_inside_and_outside(tiny_model(dropout=0.5).eval())
 
 
 def test_drop_rate_and_scale() -> None:

@@ -10,6 +10,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import tiny_stance_model
 
 import stance
 from stance.errors import ModelFilesError
@@ -247,33 +248,8 @@ def test_stale_export_after_retraining(model_copy: Path) -> None:
 # ------------------------------------------------------------------------ export, tiny model
 
 
-def _tiny_stance_model(role_dim: int | None = None, **config_fields: int):
-    """A tiny random StanceModel (seeded), in eval mode."""
-    import torch
-
-    from stance.configuration import StanceConfig
-    from stance.modeling import StanceModel
-
-    torch.manual_seed(0)
-    config = StanceConfig(
-        encoder_config={
-            "model_type": "bert",
-            "hidden_size": 32,
-            "num_hidden_layers": 1,
-            "num_attention_heads": 2,
-            "intermediate_size": 64,
-            "vocab_size": 30522,
-            "max_position_embeddings": 128,
-        },
-        role_ffn_dim=32,
-        role_dim=role_dim,
-        **{"window_length": 64, "window_overlap": 16, **config_fields},
-    )
-    return StanceModel(config).eval()
-
-
 def _tiny_model(folder: Path, role_dim: int | None = None, **config_fields: int) -> None:
-    _tiny_stance_model(role_dim, **config_fields).save_pretrained(folder)
+    tiny_stance_model(role_dim, **config_fields).save_pretrained(folder)
     shutil.copy(DEFAULT_MODEL_DIR / "tokenizer.json", folder)
 
 
@@ -391,7 +367,7 @@ def test_cue_reader_computes_read_cues(role_dim: int | None, role_layers: int) -
 
     from stance.export_onnx import CueReader
 
-    model = _tiny_stance_model(role_dim, role_layers=role_layers)
+    model = tiny_stance_model(role_dim, role_layers=role_layers)
     with torch.no_grad():  # fresh layer norms are the identity: make every term count
         for parameter in model.parameters():
             parameter.add_(0.1 * torch.randn_like(parameter))
