@@ -43,6 +43,9 @@ class StanceConfig(PretrainedConfig):
         speaker_head: Whether the model has the speaker-mention tagger and mention-ranking head
             (models saved before speaker resolution have not).
         speaker_dim: Width of the mention-ranking head.
+        stance_temperature: The stance logits are divided by it before the softmax, so the
+            stance scores are calibrated: fitted on validation after training (the argmax, so
+            the label, does not change). 1.0: uncalibrated (models saved before it existed).
 
     Example:
         >>> config = StanceConfig(encoder_config={"model_type": "bert", "hidden_size": 32})
@@ -69,6 +72,7 @@ class StanceConfig(PretrainedConfig):
         labels: list[str] | None = None,
         speaker_head: bool = False,
         speaker_dim: int = 64,
+        stance_temperature: float = 1.0,
         **kwargs: Any,
     ):
         self.encoder_config = dict(encoder_config or {})
@@ -86,6 +90,7 @@ class StanceConfig(PretrainedConfig):
         self.labels = list(labels or LABELS)
         self.speaker_head = speaker_head
         self.speaker_dim = speaker_dim
+        self.stance_temperature = stance_temperature
         super().__init__(**kwargs)
 
     @property

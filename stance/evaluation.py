@@ -615,6 +615,29 @@ def expected_calibration_error(
     return float(ece)
 
 
+def fit_temperature(
+    probabilities: Sequence[Sequence[float]] | np.ndarray, gold: Sequence[int]
+) -> float:
+    """The temperature T (0.25-10, steps of 0.01) that makes ``softmax(log p / T)`` fit the
+    gold labels best (least negative log-likelihood): temperature scaling, the calibration that
+    keeps every argmax. ``probabilities`` are the uncalibrated ones (T = 1).
+
+    Example:
+        >>> says_99 = [[0.99, 0.01]] * 10  # and is right 8 times in 10
+        >>> t = fit_temperature(says_99, [0] * 8 + [1] * 2)
+        >>> calibrated = np.exp(np.log(says_99[0]) / t)
+        >>> t, round(float(calibrated[0] / calibrated.sum()), 2)
+        (3.31, 0.8)
+    """
+    log_p = np.log(np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1.0))
+    grid = np.round(np.arange(0.25, 10.0 + 1e-9, 0.01), 2)
+    scaled = log_p[None, :, :] / grid[:, None, None]  # [T, N, K]
+    log_norm = np.logaddexp.reduce(scaled, axis=-1)
+    picked = scaled[:, np.arange(len(log_p)), np.asarray(gold)]
+    nll = (log_norm - picked).mean(axis=1)
+    return float(grid[int(np.argmin(nll))])
+
+
 def stance_scores(
     gold_labels: Sequence[str],
     pred_labels: Sequence[str],

@@ -264,7 +264,7 @@ class _Stance(nn.Module):
         logits = self.model.classify_stance(
             pair_states, pair_cue_mask, item_pair, item_content_mask
         )
-        return torch.softmax(logits, dim=-1)
+        return self.model.stance_probabilities(logits)
 
 
 class _Mentions(nn.Module):
@@ -631,6 +631,8 @@ def export(
         ),
         "opset": OPSET,
         "speaker_head": bool(config.speaker_head),
+        # Baked into stance.onnx; recorded so that a loader can tell a stale export.
+        "stance_temperature": float(config.stance_temperature),
         "files": files,
     }
     path = output_dir / MANIFEST_FILE

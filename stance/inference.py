@@ -83,7 +83,7 @@ class TorchBackend:
         logits = self.model.classify_stance(
             states, cue_mask, self._tensor(item_pair), self._tensor(item_content_mask)
         )
-        return _probs(logits)
+        return self.model.stance_probabilities(logits).cpu().numpy()
 
     @torch.inference_mode()
     def tag_mentions(self, states: Any) -> np.ndarray:

@@ -234,6 +234,11 @@ class StanceModel(PreTrainedModel):
         cue = _span_mean(states, pair_cue_mask[item_pair])
         return self.stance_classifier(self.dropout(torch.cat([content, cue], dim=-1)))
 
+    def stance_probabilities(self, logits: torch.Tensor) -> torch.Tensor:
+        """Calibrated stance probabilities: softmax of the logits over the model's
+        ``stance_temperature`` (what every backend reports; training's loss reads the logits)."""
+        return torch.softmax(logits.float() / self.config.stance_temperature, dim=-1)
+
     def score_speakers(
         self, anchors: torch.Tensor, candidates: torch.Tensor, buckets: torch.Tensor
     ) -> torch.Tensor:

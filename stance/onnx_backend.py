@@ -381,6 +381,20 @@ def read_manifest(model_folder: Path) -> tuple[Path, dict[str, Any]]:
             f"the ONNX export in {folder} was made from other weights than {weights} (stale "
             f"after retraining?); {fix}"
         )
+    # The stance graph bakes the calibration temperature in: a re-calibrated config.json with
+    # an old export would give other scores on each backend.
+    config_path = model_folder / "config.json"
+    if config_path.is_file():
+        try:
+            temperature = float(json.loads(config_path.read_text()).get("stance_temperature", 1.0))
+        except (ValueError, TypeError, AttributeError) as err:
+            raise ModelFilesError(f"{config_path} is not a valid model config ({err})") from err
+        if temperature != float(manifest.get("stance_temperature", 1.0)):
+            raise ModelFilesError(
+                f"the ONNX export in {folder} was made with another stance_temperature than "
+                f"{config_path} ({manifest.get('stance_temperature', 1.0)} vs {temperature}); "
+                f"{fix}"
+            )
     return folder, manifest
 
 

@@ -225,6 +225,7 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
         "test_onnx": test_onnx,
         "test_packed": test_packed,
         "prediction_window": list(predictor.model.config.prediction_window),
+        "stance_temperature": predictor.model.config.stance_temperature,
         "training_window": [
             predictor.model.config.window_length,
             predictor.model.config.window_overlap,
@@ -235,6 +236,24 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
         "test_documents_with_errors": errors[:15],
         "test_documents_with_errors_count": len(errors),
     }
+
+
+def calibration_text(temperature: float | None) -> str:
+    """What the ECE column measures: the model's scores, calibrated or not.
+
+    Example:
+        >>> calibration_text(2.5)[:62]
+        'ECE (expected calibration error, 10 bins) is of the calibrated'
+    """
+    what = "ECE (expected calibration error, 10 bins) is of the "
+    if temperature is None or temperature == 1.0:
+        return what + "model's uncalibrated stance scores (softmax of the logits)."
+    return (
+        what + "calibrated stance scores the model reports: the softmax of the stance logits "
+        f"divided by a temperature of {temperature:g}, fitted on the validation split after "
+        "training (least negative log-likelihood; `stance_temperature` in the model's "
+        "config.json). Dividing the logits changes no label."
+    )
 
 
 def headline(results: dict[str, Any]) -> dict[str, float | None]:
@@ -425,6 +444,8 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
                 ],
             ],
         ),
+        "",
+        calibration_text(results.get("stance_temperature")),
         "",
         markdown_table(
             ["label", "precision", "recall", "F1", "support"],

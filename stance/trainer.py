@@ -428,11 +428,27 @@ def gold_stance_predictions(
             if "item_label" not in batch:
                 continue
             out = model(**batch)
-            p = torch.softmax(out.stance_logits, dim=-1)
+            p = model.stance_probabilities(out.stance_logits)
             gold += batch["item_label"].tolist()
             pred += p.argmax(-1).tolist()
             probs += p.tolist()
     return gold, pred, probs
+
+
+def calibrate_stance(model: Any, tokenizer: Any, docs: list[dict[str, Any]]) -> float:
+    """The stance temperature that calibrates ``model`` on ``docs`` (validation): the one
+    minimising the negative log-likelihood of their gold labels, read in the prediction window.
+
+    Fitted after the weights are chosen; it divides the logits, so it changes no label.
+    """
+    from stance.evaluation import fit_temperature
+    from stance.windows import label_windows
+
+    config = model.config
+    config.stance_temperature = 1.0  # fit on the raw logits
+    windows = label_windows(tokenizer, docs, *config.prediction_window, config.labels)
+    gold, _, probabilities = gold_stance_predictions(model, windows, tokenizer.pad_token_id, 32)
+    return fit_temperature(probabilities, gold)
 
 
 def evaluate_model(
@@ -702,6 +718,7 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     # validation after a run, never changes which epoch a run keeps.
     model.config.predict_window_length = args.predict_window_length
     model.config.predict_window_overlap = args.predict_window_overlap
+    model.config.stance_temperature = calibrate_stance(model, tokenizer, val_docs)
     output = Path(args.output_dir)
     model_dir = output / "model"
     model.save_pretrained(model_dir)
@@ -716,6 +733,7 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
         "validation_documents": len(val_docs),
         "best_epoch": best_epoch,
         "history": history,
+        "stance_temperature": model.config.stance_temperature,
         "train_seconds": round(time.time() - started, 1),
         "machine": {"platform": platform.platform(), "threads": args.threads},
     }

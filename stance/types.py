@@ -100,7 +100,8 @@ class Statement:
         cue: The reporting expression ("said", "denied", "according to").
         content: The reported proposition.
         label: The source's epistemic stance: denial, speculation, hedge or assertion.
-        score: The probability of ``label``.
+        score: The probability of ``label``, calibrated on the validation split (the model's
+            ``stance_temperature``).
         scores: The probability of every label.
         speaker: Who is speaking (the source's canonical mention in the text), or ``None``
             when the statement has no source or its speaker is never named ("a person familiar

@@ -248,7 +248,7 @@ def test_stale_export_after_retraining(model_copy: Path) -> None:
 # ------------------------------------------------------------------------ export, tiny model
 
 
-def _tiny_model(folder: Path, role_dim: int | None = None, **config_fields: int) -> None:
+def _tiny_model(folder: Path, role_dim: int | None = None, **config_fields: object) -> None:
     tiny_stance_model(role_dim, **config_fields).save_pretrained(folder)
     shutil.copy(DEFAULT_MODEL_DIR / "tokenizer.json", folder)
 
@@ -315,6 +315,42 @@ def test_both_backends_predict_in_the_prediction_window(tmp_path: Path) -> None:
         # A text longer than one window is cut into windows of that size.
         windows = predictor.windows([" ".join(TEXTS * 3)])
         assert len(windows) > 1 and max(len(w) for w in windows) <= 32
+
+
+def test_both_backends_report_calibrated_stance_scores(tmp_path: Path) -> None:
+    """The stance temperature softens the scores alike on torch and ONNX (labels unchanged),
+    and an export made before the config was re-calibrated is refused as stale."""
+    import numpy as np
+
+    from stance.export_onnx import main
+
+    scores = {}
+    for temperature in (1.0, 4.0):
+        folder = tmp_path / f"t{temperature}"
+        _tiny_model(folder, stance_temperature=temperature)
+        assert main(["--model", str(folder)]) == 0
+        manifest = json.loads((folder / "onnx" / "manifest.json").read_text())
+        assert manifest["stance_temperature"] == temperature
+        for backend in ("torch", "onnx"):
+            predictor = stance.load(folder, backend=backend)._predictor
+            ids, mask = np.array([[101, 2000, 2001, 2002, 102, 0]]), np.array([[1] * 5 + [0]])
+            states, _ = predictor.backend.encode(ids, mask)
+            cue, content = np.zeros((1, 6), dtype=np.int64), np.zeros((1, 6), dtype=np.int64)
+            cue[0, 2], content[0, 3:5] = 1, 1
+            pairs, _ = predictor.backend.read_cues(states, mask, np.array([0]), cue)
+            probs = predictor.backend.classify_stance(pairs, cue, np.array([0]), content)[0]
+            scores[temperature, backend] = probs
+    for backend in ("torch", "onnx"):
+        raw, soft = scores[1.0, backend], scores[4.0, backend]
+        assert raw.argmax() == soft.argmax() and soft.max() < raw.max()
+        # softmax(logits / 4) from the uncalibrated probabilities
+        expected = np.exp(np.log(raw) / 4.0) / np.exp(np.log(raw) / 4.0).sum()
+        assert np.abs(soft - expected).max() < 0.02, backend
+    config_path = tmp_path / "t4.0" / "config.json"
+    config = json.loads(config_path.read_text())
+    config_path.write_text(json.dumps({**config, "stance_temperature": 2.0}))
+    with pytest.raises(ModelFilesError, match="another stance_temperature.*re-export"):
+        stance.load(tmp_path / "t4.0", backend="onnx")
 
 
 @pytest.mark.slow

@@ -55,6 +55,14 @@ def test_run_record(runs) -> None:
     assert record["config"]["seed"] == 13 and "train.py" in " ".join(record["command"])
 
 
+def test_stance_temperature_is_fitted_on_validation_and_saved(runs) -> None:
+    record, _, tmp = runs
+    temperature = record["stance_temperature"]
+    assert 0.25 <= temperature <= 10 and temperature != 1.0
+    saved = json.loads((tmp / "a" / "model" / "config.json").read_text())
+    assert saved["stance_temperature"] == temperature
+
+
 def test_validation_is_scored_from_select_from_epoch(runs) -> None:
     record, _, _ = runs
     first, last, _ = record["history"]
