@@ -90,7 +90,12 @@ class StanceConfig(PretrainedConfig):
         self.labels = list(labels or LABELS)
         self.speaker_head = speaker_head
         self.speaker_dim = speaker_dim
-        self.stance_temperature = stance_temperature
+        if not float(stance_temperature) > 0:
+            raise ValueError(
+                f"stance_temperature must be positive, got {stance_temperature!r}: set it in the "
+                "model's config.json to the fitted value (1.0 for uncalibrated scores)"
+            )
+        self.stance_temperature = float(stance_temperature)
         super().__init__(**kwargs)
 
     @property

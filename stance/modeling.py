@@ -428,7 +428,10 @@ def load_folder(folder: Path) -> StanceModel:
         raise ModelFilesError(f"{config_path} is not valid JSON ({err}); {fix}") from err
     if config_dict.get("model_type") != StanceConfig.model_type:
         raise ModelFilesError(f"{config_path} is not a stance model config (model_type); {fix}")
-    config = StanceConfig.from_dict(config_dict)
+    try:
+        config = StanceConfig.from_dict(config_dict)
+    except (ValueError, TypeError) as err:
+        raise ModelFilesError(f"{config_path} has a bad value: {err}") from err
     try:
         weights = load_file(str(weights_path))
     except (SafetensorError, OSError) as err:

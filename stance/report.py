@@ -811,7 +811,8 @@ span confidence, stray runs, and one-token gaps bridged inside a content). The t
 stored in fp16 without the (frozen) word embeddings, which are restored from the base package
 after checking its sha256. `stance.load()` runs the int8 ONNX export in `onnx/`, whose results
 do not depend on batch composition; its validation figures sit beside the fp32 and fp16 ones in
-the evaluation report (`reports/`).
+the evaluation report (`reports/`). {calibration_text(results.get("stance_temperature"))} Test
+ECE: {_f(test["stance"]["ece"])}.
 
 ## Intended use
 

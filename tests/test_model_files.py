@@ -93,6 +93,13 @@ def test_config_of_another_model(model_copy: Path) -> None:
         stance.load(model_copy, backend="torch")
 
 
+def test_bad_stance_temperature_is_named(model_copy: Path) -> None:
+    config = json.loads((model_copy / "config.json").read_text())
+    (model_copy / "config.json").write_text(json.dumps({**config, "stance_temperature": 0}))
+    with pytest.raises(ModelFilesError, match="stance_temperature must be positive, got 0"):
+        stance.load(model_copy, backend="torch")
+
+
 def test_uncached_hub_id_fails_fast_offline() -> None:
     import time
 
