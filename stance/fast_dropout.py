@@ -1,14 +1,17 @@
 """Training dropout whose masks come from NumPy's PCG64 generator instead of PyTorch's.
 
-Why: on a CPU, PyTorch draws every dropout mask element by element from its Mersenne Twister
-(``bernoulli_``; its vectorised MKL path is taken on Intel CPUs only), and a training step's
-profile on the project's 2-core AMD machine put ``aten::bernoulli_`` at 21 % of the step: most
+Why: on the project's 2-core AMD machine PyTorch draws each dropout mask element by element
+from its Mersenne Twister (``bernoulli_``, one thread), and a training step's profile there put
+``aten::bernoulli_`` at 21 % of the step: most
 of it the attention dropout over batch x heads x tokens x tokens, in the encoder and again in
 the role layer, which reads every window once per cue. NumPy's PCG64 fills the same mask about
 ten times faster (one attention mask of 16 x 12 x 96 x 96: 16 ms with ``native_dropout`` vs
 1-2 ms). The masks are a different random stream, so a model trained with them is a different
 (equally random) draw from the one trained with PyTorch's; runs stay reproducible, because the
-generator is seeded from the training seed and the masks are drawn in a fixed order.
+generator is seeded from the training seed and the masks are drawn in a fixed order. Measured
+(``reports/fast-dropout-trial.md``, ``reports/fast-dropout-v7-seeds.md``): faster training, but
+lower validation content and statement F1 in all three runs, so the default config keeps
+PyTorch's masks.
 
 Only training changes: :func:`fast_dropout` swaps the dropout of a model for the duration of a
 ``with`` block and puts everything back, so the saved model and inference are untouched.
