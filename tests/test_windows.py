@@ -177,3 +177,65 @@ def test_contents_do_not_end_on_a_preposition() -> None:
     contents = [s.content.text for s in stance.load().predict(text)]
     assert any(c.endswith("flushed on Tuesday") for c in contents)
     assert not any(c.split()[-1].lower() in DANGLING_WORDS for c in contents)
+
+
+def test_quote_gap_groups_join_only_across_quote_marks_within_one_cue() -> None:
+    from stance.decoding import quote_gap_groups
+
+    text = 'it was "not aware" of it, and "we will check" soon'
+    spans = [(0, 6), (8, 17), (31, 44), (0, 6)]
+    # Pair 0: the first two are split by ' "' only; the third is after a comma and "and".
+    # Pair 1 reads the same text for another cue and is never joined with pair 0.
+    assert quote_gap_groups([0, 0, 0, 1], spans, lambda p: text) == [[0, 1], [2], [3]]
+    # Overlapping contents are not a gap.
+    assert quote_gap_groups([0, 0], [(0, 10), (8, 17)], lambda p: text) == [[0], [1]]
+
+
+@pytest.mark.parametrize(
+    ("words", "whole", "expected"),
+    [
+        ([1, 6], [False, False], {0}),  # a scrap beside a real content
+        ([1, 6], [True, False], set()),  # a whole quote part ('"Hopefully," he said, "..."')
+        ([1, 2], [False, False], set()),  # no longer sibling: nothing to prefer
+        ([4, 6], [False, False], set()),  # at the threshold
+    ],
+)
+def test_short_siblings(words: list[int], whole: list[bool], expected: set[int]) -> None:
+    from stance.decoding import short_siblings
+
+    assert short_siblings([0, 0], words, whole, 4) == expected
+    assert short_siblings([0, 0], words, whole, 1) == set()  # off
+
+
+def test_whole_quote() -> None:
+    from stance.decoding import is_whole_quote
+
+    text = "\u201cHopefully,\u201d the president said, \u201cthis helps.\u201d It is"
+    assert is_whole_quote(text, 1, 10)  # closing punctuation before the quote mark
+    start = text.index("It is")
+    assert not is_whole_quote(text, start, start + 2)  # no quote mark around "It"
+    assert not is_whole_quote(text, text.index("this"), text.index(" helps"))  # a cut quote
+    assert not is_whole_quote(text, 0, 3)  # at the start of the text
+
+
+def test_a_cut_partial_quote_is_joined_not_left_as_a_scrap(monkeypatch) -> None:
+    import stance
+    from stance import decoding
+
+    # The shipped tagger stops at the quote mark: "it was" and "not aware ..." come out as two
+    # contents of one cue with only ' "' between them.
+    text = (
+        "Late on Thursday, the ferry operator said in a short statement that it was "
+        '"not aware of any fault" in the loading ramp.'
+    )
+    nlp = stance.load()
+    monkeypatch.setattr(decoding, "MERGE_QUOTE_GAPS", False)
+    monkeypatch.setattr(decoding, "CONTENT_MIN_SIBLING_WORDS", 1)
+    raw = sorted(s.content.text for s in nlp.predict(text))
+    assert "it was" in raw and len(raw) == 2
+    monkeypatch.setattr(decoding, "CONTENT_MIN_SIBLING_WORDS", 4)
+    assert [s.content.text for s in nlp.predict(text)] == [c for c in raw if c != "it was"]
+    monkeypatch.setattr(decoding, "MERGE_QUOTE_GAPS", True)
+    (joined,) = nlp.predict(text)
+    assert joined.content.text.startswith('it was "not aware of any fault')
+    assert text[joined.content.start : joined.content.end] == joined.content.text
