@@ -693,6 +693,7 @@ def window_limitation(window: list[int] | None) -> str:
 
 def render_model_card(results: dict[str, Any], report_name: str) -> str:
     """The Hugging Face model card, with model-index metadata filled from the run."""
+    from stance.decoding import CONTENT_MIN_SIBLING_WORDS
     from stance.evaluation import markdown_table
 
     test = results["test"]
@@ -807,7 +808,9 @@ head (a tagger of speakers' canonical mentions and a mention-ranking scorer that
 "the minister" or a surname to one of the document's mentions or other proper names, or to
 nobody, with decoding rules chosen on validation for pronouns, surnames and descriptions).
 Contents are decoded from the role tags with thresholds chosen on validation (`stance/decoding.py`:
-span confidence, stray runs, and one-token gaps bridged inside a content). The torch weights are
+span confidence, stray runs, one-token gaps bridged inside a content, a cue's contents split only
+by quote marks joined, and scraps of under {CONTENT_MIN_SIBLING_WORDS} words beside a longer
+content of the same cue dropped unless they are a whole quote). The torch weights are
 stored in fp16 without the (frozen) word embeddings, which are restored from the base package
 after checking its sha256. `stance.load()` runs the int8 ONNX export in `onnx/`, whose results
 do not depend on batch composition; its validation figures sit beside the fp32 and fp16 ones in
