@@ -106,6 +106,15 @@ CONTENT_TAIL_OVER_STRAYS = True
 #: CONTENT_TAIL_OVER_STRAYS is: where it acts it makes the content closer to the gold one (on
 #: validation "it was \"not aware of any basis" where off leaves "not aware of any basis").
 MERGE_QUOTE_GAPS = True
+#: Join two contents of one cue that got the same stance when at most this many words, no
+#: sentence end and neither the cue nor its source lie between them (-1: off). The guidelines
+#: split conjoined clauses only when their stances differ, and in the corpus 3 of the 305 pairs
+#: of one cue's contents within one sentence share a label; a same-stance split is a cut content
+#: ("said X" + ", and that " + "Y"; a quoted phrase inside reported speech). The joined content
+#: is classified again. Chosen on validation (training/sweep_decoding.py --grid,
+#: reports/same-stance-sweep.md; mean statement F1 as written and packed): off 0.8613, 0 0.8615,
+#: 1 0.8643, 2-4 0.8650, 6-12 0.8656.
+MERGE_SAME_STANCE_WORDS = 6
 #: A content of fewer words than this is dropped when its cue has a content at least this long
 #: and it is not a whole quoted passage (1: off). Our guidelines give one cue several contents
 #: only for a quote interrupted by its cue and for conjoined clauses of different stance, so a
@@ -120,6 +129,7 @@ MERGE_QUOTE_GAPS = True
 #: contents it drops there at 4 match no gold statement). PolNeAR was not used to choose.
 CONTENT_MIN_SIBLING_WORDS = 4
 _WORD = re.compile(r"\w+")
+_SENTENCE_END = re.compile(r"[.!?][\"'\u201c\u201d\u2018\u2019]*\s")
 #: Start prediction windows at sentence starts (stance.windows.window_bounds), so that a window
 #: edge does not fall inside the sentence a cue is read in. Off: on validation it raised mean
 #: statement F1 0.8602 -> 0.8635 but needed 11 % more windows (reports/sentence-windows-trial.md,
@@ -445,21 +455,26 @@ def best_per_row(
     return best
 
 
-def quote_gap_groups(
-    pairs: Sequence[int], spans: Sequence[tuple[int, int]], text_of: Callable[[int], str]
+def sibling_groups(
+    pairs: Sequence[int],
+    spans: Sequence[tuple[int, int]],
+    text_of: Callable[[int], str],
+    joins: Callable[[int, int, str], bool],
 ) -> list[list[int]]:
-    """Contents grouped for joining: each group holds one cue's contents (indices into
-    ``pairs``, in text order) separated only by quote marks and whitespace (see
-    :data:`MERGE_QUOTE_GAPS`); every other content is a group of its own.
+    """Contents grouped for joining: each group holds contents of one cue (indices into
+    ``pairs``, in text order) where ``joins(i, j, gap)`` holds for each neighbour ``i``, ``j``
+    and the text between them; every other content is a group of its own.
 
     Args:
         pairs: The (window, cue) pair of each content.
         spans: Each content's character (start, end) in its document.
         text_of: The document text of a pair.
+        joins: Whether content ``i`` and the next one, ``j``, with ``gap`` between, are one.
 
     Example:
         >>> text = 'She said it was "not aware of any fault" in the ramp, and "we will check".'
-        >>> quote_gap_groups([0, 0, 0], [(9, 15), (17, 52), (59, 72)], lambda p: text)
+        >>> sibling_groups([0, 0, 0], [(9, 15), (17, 52), (59, 72)], lambda p: text,
+        ...                lambda i, j, gap: is_quote_gap(gap))
         [[0, 1], [2]]
     """
     by_pair: dict[int, list[int]] = {}
@@ -471,16 +486,42 @@ def quote_gap_groups(
         indices.sort(key=lambda i: spans[i][0])
         group = [indices[0]]
         for index in indices[1:]:
-            gap = text[spans[group[-1]][1] : spans[index][0]]
-            if spans[index][0] >= spans[group[-1]][1] and all(
-                c.isspace() or c in QUOTE_CHARS for c in gap
-            ):
+            before = group[-1]
+            gap_start, gap_end = spans[before][1], spans[index][0]
+            if gap_end >= gap_start and joins(before, index, text[gap_start:gap_end]):
                 group.append(index)
             else:
                 groups.append(group)
                 group = [index]
         groups.append(group)
     return sorted(groups)
+
+
+def is_quote_gap(gap: str) -> bool:
+    """Whether only quote marks and whitespace lie between two contents (see
+    :data:`MERGE_QUOTE_GAPS`).
+
+    Example:
+        >>> is_quote_gap(' "'), is_quote_gap(" as "), is_quote_gap("")
+        (True, False, True)
+    """
+    return all(c.isspace() or c in QUOTE_CHARS for c in gap)
+
+
+def is_clause_gap(gap: str, max_words: int) -> bool:
+    """Whether ``gap`` could join two conjoined clauses of one sentence: at most ``max_words``
+    words, no sentence end and no line break (see :data:`MERGE_SAME_STANCE_WORDS`).
+
+    Example:
+        >>> is_clause_gap(" and that ", 2), is_clause_gap(". Then ", 2), is_clause_gap(
+        ...     ", the mayor said, ", 2)
+        (True, False, False)
+    """
+    return (
+        len(_WORD.findall(gap)) <= max_words
+        and "\n" not in gap
+        and _SENTENCE_END.search(gap) is None
+    )
 
 
 def is_whole_quote(text: str, start: int, end: int) -> bool:
@@ -889,21 +930,10 @@ class Predictor:
                 items.append((p, content))
                 keep.append(q)
         if MERGE_QUOTE_GAPS and len(items) > 1:
-            groups = quote_gap_groups(
-                [p for p, _ in items],
-                [(c.start, c.end) for _, c in items],
-                lambda p: texts[windows[pair_window[p]].doc_index],
-            )
-            joined: list[tuple[int, Span]] = []
-            for group in groups:
-                (p, first), (_, last) = items[group[0]], items[group[-1]]
-                if len(group) > 1:  # the first content's token range grows over the group
-                    first = Span.from_offsets(
-                        texts[windows[pair_window[p]].doc_index], first.start, last.end
-                    )
-                    c_ends[keep[group[0]]] = c_ends[keep[group[-1]]]
-                joined.append((p, first))
-            items, keep = joined, [keep[group[0]] for group in groups]
+            items, keep = self._join_siblings(
+                items, keep, c_ends, texts, windows, pair_window,
+                lambda i, j, gap: is_quote_gap(gap),
+            )  # fmt: skip
         if CONTENT_MIN_SIBLING_WORDS > 1:
             scraps = short_siblings(
                 [p for p, _ in items],
@@ -918,10 +948,31 @@ class Predictor:
             keep = [q for i, q in enumerate(keep) if i not in scraps]
         if not items:
             return
-        kept = np.asarray(keep, dtype=np.int64)
-        content_mask = _ranges_mask(c_starts[kept], c_ends[kept], width)
-        probs = self.backend.classify_stance(pair_states, cue_mask, c_rows[kept], content_mask)
+        def classify(keep: list[int]) -> np.ndarray:
+            kept = np.asarray(keep, dtype=np.int64)
+            content_mask = _ranges_mask(c_starts[kept], c_ends[kept], width)
+            return self.backend.classify_stance(pair_states, cue_mask, c_rows[kept], content_mask)
+
+        probs = classify(keep)
         best = probs.argmax(-1).tolist()
+        if MERGE_SAME_STANCE_WORDS >= 0 and len(items) > 1:
+            # Blocked: a gap holding this cue or its source separates quote parts.
+            def joins(i: int, j: int, gap: str) -> bool:
+                p, start, end = items[i][0], items[i][1].end, items[j][1].start
+                taken = [cues[p], sources[p]]
+                return (
+                    best[i] == best[j]
+                    and is_clause_gap(gap, MERGE_SAME_STANCE_WORDS)
+                    and not any(t is not None and t.start < end and t.end > start for t in taken)
+                )
+
+            joined_items, joined_keep = self._join_siblings(
+                items, keep, c_ends, texts, windows, pair_window, joins
+            )
+            if len(joined_items) < len(items):  # the joined contents are read again
+                items, keep = joined_items, joined_keep
+                probs = classify(keep)
+                best = probs.argmax(-1).tolist()
         for (p, content), row, b in zip(items, probs.tolist(), best, strict=True):
             window = windows[pair_window[p]]
             found[window.doc_index].append(
@@ -934,6 +985,34 @@ class Predictor:
                     scores=dict(zip(self.labels, row, strict=True)),
                 )
             )
+
+    @staticmethod
+    def _join_siblings(
+        items: list[tuple[int, Span]],
+        keep: list[int],
+        c_ends: np.ndarray,
+        texts: Sequence[str],
+        windows: Sequence[Window],
+        pair_window: np.ndarray,
+        joins: Callable[[int, int, str], bool],
+    ) -> tuple[list[tuple[int, Span]], list[int]]:
+        """``items`` and ``keep`` with the contents :func:`sibling_groups` groups by ``joins``
+        joined into their first one, whose token range in ``c_ends`` grows over the group."""
+
+        def text_of(p: int) -> str:
+            return texts[windows[pair_window[p]].doc_index]
+
+        groups = sibling_groups(
+            [p for p, _ in items], [(c.start, c.end) for _, c in items], text_of, joins
+        )
+        joined: list[tuple[int, Span]] = []
+        for group in groups:
+            (p, first), (_, last) = items[group[0]], items[group[-1]]
+            if len(group) > 1:
+                first = Span.from_offsets(text_of(p), first.start, last.end)
+                c_ends[keep[group[0]]] = c_ends[keep[group[-1]]]
+            joined.append((p, first))
+        return joined, [keep[group[0]] for group in groups]
 
     def predict(
         self,

@@ -179,16 +179,28 @@ def test_contents_do_not_end_on_a_preposition() -> None:
     assert not any(c.split()[-1].lower() in DANGLING_WORDS for c in contents)
 
 
-def test_quote_gap_groups_join_only_across_quote_marks_within_one_cue() -> None:
-    from stance.decoding import quote_gap_groups
+def test_sibling_groups_join_only_across_quote_marks_within_one_cue() -> None:
+    from stance.decoding import is_quote_gap, sibling_groups
+
+    def quote_gaps(i: int, j: int, gap: str) -> bool:
+        return is_quote_gap(gap)
 
     text = 'it was "not aware" of it, and "we will check" soon'
     spans = [(0, 6), (8, 17), (31, 44), (0, 6)]
     # Pair 0: the first two are split by ' "' only; the third is after a comma and "and".
     # Pair 1 reads the same text for another cue and is never joined with pair 0.
-    assert quote_gap_groups([0, 0, 0, 1], spans, lambda p: text) == [[0, 1], [2], [3]]
+    assert sibling_groups([0, 0, 0, 1], spans, lambda p: text, quote_gaps) == [[0, 1], [2], [3]]
     # Overlapping contents are not a gap.
-    assert quote_gap_groups([0, 0], [(0, 10), (8, 17)], lambda p: text) == [[0], [1]]
+    assert sibling_groups([0, 0], [(0, 10), (8, 17)], lambda p: text, quote_gaps) == [[0], [1]]
+
+
+def test_clause_gaps_stay_within_a_sentence() -> None:
+    from stance.decoding import is_clause_gap
+
+    assert is_clause_gap(", and that ", 2) and is_clause_gap(" ", 0)
+    assert not is_clause_gap(", and that ", 1)  # too many words
+    assert not is_clause_gap(". And ", 4) and not is_clause_gap('." And ', 4)  # sentence end
+    assert not is_clause_gap(" and\n", 4)  # paragraph break
 
 
 @pytest.mark.parametrize(
@@ -229,6 +241,7 @@ def test_a_cut_partial_quote_is_joined_not_left_as_a_scrap(monkeypatch) -> None:
         '"not aware of any fault" in the loading ramp.'
     )
     nlp = stance.load()
+    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", -1)  # would join them too
     monkeypatch.setattr(decoding, "MERGE_QUOTE_GAPS", False)
     monkeypatch.setattr(decoding, "CONTENT_MIN_SIBLING_WORDS", 1)
     raw = sorted(s.content.text for s in nlp.predict(text))
@@ -239,3 +252,31 @@ def test_a_cut_partial_quote_is_joined_not_left_as_a_scrap(monkeypatch) -> None:
     (joined,) = nlp.predict(text)
     assert joined.content.text.startswith('it was "not aware of any fault')
     assert text[joined.content.start : joined.content.end] == joined.content.text
+
+
+def test_conjoined_clauses_of_one_stance_are_one_content(monkeypatch) -> None:
+    import stance
+    from stance import decoding
+
+    # The guidelines split "said X, and that Y" only when X and Y differ in stance.
+    text = (
+        "The union said staff at 12 depots would stop overtime from June 3, and that the ban "
+        "would continue until the company restored the bonus it withdrew in March."
+    )
+    nlp = stance.load()
+    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", -1)
+    split = nlp.predict(text)
+    assert len(split) == 2 and split[0].label == split[1].label  # what the tagger gives
+    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", 6)
+    (joined,) = nlp.predict(text)
+    assert (joined.content.start, joined.content.end) == (
+        split[0].content.start,
+        split[1].content.end,
+    )
+    assert joined.content.text.endswith("withdrew in March") and joined.label == split[0].label
+    # Different stances stay two statements.
+    text = (
+        "The ministry said the shipment had been inspected twice, and that no trace of the "
+        "pesticide had been found in either sample."
+    )
+    assert sorted(s.label for s in nlp.predict(text)) == ["assertion", "denial"]
