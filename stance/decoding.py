@@ -97,36 +97,28 @@ CONTENT_TAIL_MIN_PROBABILITY = 0.1
 #: "weekend" 0.81), never into a content that is kept. On validation it ties with off
 #: (reports/content-tail-strays-sweep.md); it is on for cuts like this one in the README example.
 CONTENT_TAIL_OVER_STRAYS = True
-#: Join two contents of one cue when only quote marks and spaces lie between them: the tagger
-#: often stops at the quote mark of a partial quote inside reported speech ("said it was" +
-#: "not aware of any fault" in the ramp"), leaving a scrap and a cut content where the
-#: guidelines have one content. Swept on validation with CONTENT_MIN_SIBLING_WORDS below
-#: (reports/content-scraps-sweep.md): a tie at every value of that constant (with it at 4, the
-#: same statement and content F1). On, against the sweep's tie-break (fewest changes), as
-#: CONTENT_TAIL_OVER_STRAYS is: where it acts it makes the content closer to the gold one (on
-#: validation "it was \"not aware of any basis" where off leaves "not aware of any basis").
-MERGE_QUOTE_GAPS = True
 #: Join two contents of one cue that got the same stance when at most this many words, no
 #: sentence end and neither the cue nor its source lie between them (-1: off). The guidelines
 #: split conjoined clauses only when their stances differ, and in the corpus 3 of the 305 pairs
 #: of one cue's contents within one sentence share a label; a same-stance split is a cut content
-#: ("said X" + ", and that " + "Y"; a quoted phrase inside reported speech). The joined content
-#: is classified again. Chosen on validation (training/sweep_decoding.py --grid,
-#: reports/same-stance-sweep.md; mean statement F1 as written and packed): off 0.8613, 0 0.8615,
-#: 1 0.8643, 2-4 0.8650, 6-12 0.8656.
+#: ("said X" + ", and that " + "Y"; a partial quote inside reported speech, where the tagger
+#: stops at the quote mark: "it was" + "not aware of any fault" in the ramp"). The joined
+#: content is classified again. Chosen on validation with CONTENT_MIN_SIBLING_WORDS
+#: (training/sweep_decoding.py --grid, reports/content-joins-sweep.md; mean statement F1 as
+#: written and packed, with that constant at 4 / off): off 0.8613 / 0.8594, 0 0.8615 / 0.8602,
+#: 2-4 0.8650 / 0.8637, 6-12 0.8656 / 0.8642.
 MERGE_SAME_STANCE_WORDS = 6
-#: A content of fewer words than this is dropped when its cue has a content at least this long
-#: and it is not a whole quoted passage (1: off). Our guidelines give one cue several contents
-#: only for a quote interrupted by its cue and for conjoined clauses of different stance, so a
-#: short sibling is almost never right unless it is a whole quote part ('"Hopefully," he said,
-#: "..."'): 3 of the corpus's 997 contents that share a cue have under 4 words. Error analysis
-#: of real news (PolNeAR dev) found the model leaving scraps beside a cue's real content ("I"
-#: cut from a quote, "unmistakably", a sentence start in the next paragraph). Chosen on
-#: validation (training/sweep_decoding.py --grid, reports/content-scraps-sweep.md; mean
-#: statement F1 as written and packed, MERGE_QUOTE_GAPS off): off 0.8594, 2 0.8596, 3 0.8607,
-#: 4 0.8613, 5 0.8595, 6 0.8577. The gain is under the 0.003 the sweep asks of re-tuned
-#: thresholds; this new rule is kept because up to 5 no value lost anything on validation (the 5
-#: contents it drops there at 4 match no gold statement). PolNeAR was not used to choose.
+#: After joining, a content of fewer words than this is dropped when its cue has a content at
+#: least this long and it is not a whole quoted passage (1: off). Our guidelines give one cue
+#: several contents only for a quote interrupted by its cue and for conjoined clauses of
+#: different stance, so a short sibling is almost never right unless it is a whole quote part
+#: ('"Hopefully," he said, "..."'): 3 of the corpus's 997 contents that share a cue have under 4
+#: words. Error analysis of real news (PolNeAR dev) found the model leaving scraps beside a cue's
+#: real content ("I" cut from a quote, "unmistakably", a sentence start in the next paragraph).
+#: Chosen on validation with MERGE_SAME_STANCE_WORDS (reports/content-joins-sweep.md; mean
+#: statement F1, that constant off): off 0.8594, 2 0.8596, 3 0.8607, 4 0.8613, 5 0.8595, 6
+#: 0.8577; together 0.8656 (the 5 contents it drops on validation alone match no gold
+#: statement). PolNeAR was not used to choose either constant.
 CONTENT_MIN_SIBLING_WORDS = 4
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201c\u201d\u2018\u2019]*\s")
@@ -474,7 +466,7 @@ def sibling_groups(
     Example:
         >>> text = 'She said it was "not aware of any fault" in the ramp, and "we will check".'
         >>> sibling_groups([0, 0, 0], [(9, 15), (17, 52), (59, 72)], lambda p: text,
-        ...                lambda i, j, gap: is_quote_gap(gap))
+        ...                lambda i, j, gap: gap.strip() in ('"', ""))
         [[0, 1], [2]]
     """
     by_pair: dict[int, list[int]] = {}
@@ -495,17 +487,6 @@ def sibling_groups(
                 group = [index]
         groups.append(group)
     return sorted(groups)
-
-
-def is_quote_gap(gap: str) -> bool:
-    """Whether only quote marks and whitespace lie between two contents (see
-    :data:`MERGE_QUOTE_GAPS`).
-
-    Example:
-        >>> is_quote_gap(' "'), is_quote_gap(" as "), is_quote_gap("")
-        (True, False, True)
-    """
-    return all(c.isspace() or c in QUOTE_CHARS for c in gap)
 
 
 def is_clause_gap(gap: str, max_words: int) -> bool:
@@ -929,25 +910,9 @@ class Predictor:
             if content is not None and cues[p] is not None:
                 items.append((p, content))
                 keep.append(q)
-        if MERGE_QUOTE_GAPS and len(items) > 1:
-            items, keep = self._join_siblings(
-                items, keep, c_ends, texts, windows, pair_window,
-                lambda i, j, gap: is_quote_gap(gap),
-            )  # fmt: skip
-        if CONTENT_MIN_SIBLING_WORDS > 1:
-            scraps = short_siblings(
-                [p for p, _ in items],
-                [len(_WORD.findall(content.text)) for _, content in items],
-                [
-                    is_whole_quote(texts[windows[pair_window[p]].doc_index], c.start, c.end)
-                    for p, c in items
-                ],
-                CONTENT_MIN_SIBLING_WORDS,
-            )
-            items = [item for i, item in enumerate(items) if i not in scraps]
-            keep = [q for i, q in enumerate(keep) if i not in scraps]
         if not items:
             return
+
         def classify(keep: list[int]) -> np.ndarray:
             kept = np.asarray(keep, dtype=np.int64)
             content_mask = _ranges_mask(c_starts[kept], c_ends[kept], width)
@@ -973,6 +938,18 @@ class Predictor:
                 items, keep = joined_items, joined_keep
                 probs = classify(keep)
                 best = probs.argmax(-1).tolist()
+        if CONTENT_MIN_SIBLING_WORDS > 1:  # after joining: a scrap may be part of a content
+            scraps = short_siblings(
+                [p for p, _ in items],
+                [len(_WORD.findall(content.text)) for _, content in items],
+                [
+                    is_whole_quote(texts[windows[pair_window[p]].doc_index], c.start, c.end)
+                    for p, c in items
+                ],
+                CONTENT_MIN_SIBLING_WORDS,
+            )
+            rest = [i for i in range(len(items)) if i not in scraps]
+            items, probs, best = [items[i] for i in rest], probs[rest], [best[i] for i in rest]
         for (p, content), row, b in zip(items, probs.tolist(), best, strict=True):
             window = windows[pair_window[p]]
             found[window.doc_index].append(

@@ -808,9 +808,11 @@ head (a tagger of speakers' canonical mentions and a mention-ranking scorer that
 "the minister" or a surname to one of the document's mentions or other proper names, or to
 nobody, with decoding rules chosen on validation for pronouns, surnames and descriptions).
 Contents are decoded from the role tags with thresholds chosen on validation (`stance/decoding.py`:
-span confidence, stray runs, one-token gaps bridged inside a content, a cue's contents split only
-by quote marks joined, and scraps of under {CONTENT_MIN_SIBLING_WORDS} words beside a longer
-content of the same cue dropped unless they are a whole quote). The torch weights are
+span confidence, stray runs, one-token gaps bridged inside a content, two contents of one cue
+with the same stance joined when only a few words of the same sentence lie between them, as the
+guidelines split conjoined clauses only when their stances differ, and scraps of under
+{CONTENT_MIN_SIBLING_WORDS} words beside a longer content of the same cue dropped unless they are
+a whole quote). The torch weights are
 stored in fp16 without the (frozen) word embeddings, which are restored from the base package
 after checking its sha256. `stance.load()` runs the int8 ONNX export in `onnx/`, whose results
 do not depend on batch composition; its validation figures sit beside the fp32 and fp16 ones in

@@ -179,11 +179,11 @@ def test_contents_do_not_end_on_a_preposition() -> None:
     assert not any(c.split()[-1].lower() in DANGLING_WORDS for c in contents)
 
 
-def test_sibling_groups_join_only_across_quote_marks_within_one_cue() -> None:
-    from stance.decoding import is_quote_gap, sibling_groups
+def test_sibling_groups_join_neighbours_of_one_cue_only() -> None:
+    from stance.decoding import sibling_groups
 
     def quote_gaps(i: int, j: int, gap: str) -> bool:
-        return is_quote_gap(gap)
+        return gap.strip() in ('"', "")
 
     text = 'it was "not aware" of it, and "we will check" soon'
     spans = [(0, 6), (8, 17), (31, 44), (0, 6)]
@@ -241,14 +241,13 @@ def test_a_cut_partial_quote_is_joined_not_left_as_a_scrap(monkeypatch) -> None:
         '"not aware of any fault" in the loading ramp.'
     )
     nlp = stance.load()
-    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", -1)  # would join them too
-    monkeypatch.setattr(decoding, "MERGE_QUOTE_GAPS", False)
+    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", -1)
     monkeypatch.setattr(decoding, "CONTENT_MIN_SIBLING_WORDS", 1)
     raw = sorted(s.content.text for s in nlp.predict(text))
     assert "it was" in raw and len(raw) == 2
-    monkeypatch.setattr(decoding, "CONTENT_MIN_SIBLING_WORDS", 4)
+    monkeypatch.setattr(decoding, "CONTENT_MIN_SIBLING_WORDS", 4)  # the scrap alone is dropped
     assert [s.content.text for s in nlp.predict(text)] == [c for c in raw if c != "it was"]
-    monkeypatch.setattr(decoding, "MERGE_QUOTE_GAPS", True)
+    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", 6)  # joined before scraps go
     (joined,) = nlp.predict(text)
     assert joined.content.text.startswith('it was "not aware of any fault')
     assert text[joined.content.start : joined.content.end] == joined.content.text
