@@ -35,6 +35,9 @@ def test_sweep_scores_validation_and_restores_the_constants(sweep_decoding) -> N
     chosen = sweep_decoding.choose(rows, shipped)
     assert chosen["values"] == shipped
     assert sweep_decoding.render(rows, chosen, shipped).count("| shipped, kept |") == 1
+    assert "for the model in `runs/x/model`" in sweep_decoding.render(
+        rows, chosen, shipped, model="runs/x/model"
+    )
 
 
 def test_grid_option_refuses_unknown_constants(sweep_decoding, tmp_path, capsys) -> None:
