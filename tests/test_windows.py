@@ -230,44 +230,41 @@ def test_whole_quote() -> None:
     assert not is_whole_quote(text, 0, 3)  # at the start of the text
 
 
-def test_a_cut_partial_quote_is_joined_not_left_as_a_scrap(monkeypatch) -> None:
-    import stance
+def _decode(nlp, monkeypatch, text: str, **constants: int) -> list:
+    """``nlp.predict(text)`` with the given stance.decoding constants set."""
     from stance import decoding
 
+    for name, value in constants.items():
+        monkeypatch.setattr(decoding, name, value)
+    return nlp.predict(text)
+
+
+def test_a_cut_partial_quote_is_joined_not_left_as_a_scrap(nlp, monkeypatch) -> None:
     # The shipped tagger stops at the quote mark: "it was" and "not aware ..." come out as two
     # contents of one cue with only ' "' between them.
     text = (
         "Late on Thursday, the ferry operator said in a short statement that it was "
         '"not aware of any fault" in the loading ramp.'
     )
-    nlp = stance.load()
-    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", -1)
-    monkeypatch.setattr(decoding, "CONTENT_MIN_SIBLING_WORDS", 1)
-    raw = sorted(s.content.text for s in nlp.predict(text))
+    found = _decode(nlp, monkeypatch, text, MERGE_SAME_STANCE_WORDS=-1, CONTENT_MIN_SIBLING_WORDS=1)
+    raw = sorted(s.content.text for s in found)
     assert "it was" in raw and len(raw) == 2
-    monkeypatch.setattr(decoding, "CONTENT_MIN_SIBLING_WORDS", 4)  # the scrap alone is dropped
-    assert [s.content.text for s in nlp.predict(text)] == [c for c in raw if c != "it was"]
-    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", 6)  # joined before scraps go
-    (joined,) = nlp.predict(text)
+    scraps_dropped = _decode(nlp, monkeypatch, text, CONTENT_MIN_SIBLING_WORDS=4)
+    assert [s.content.text for s in scraps_dropped] == [c for c in raw if c != "it was"]
+    (joined,) = _decode(nlp, monkeypatch, text, MERGE_SAME_STANCE_WORDS=6)  # before scraps go
     assert joined.content.text.startswith('it was "not aware of any fault')
     assert text[joined.content.start : joined.content.end] == joined.content.text
 
 
-def test_conjoined_clauses_of_one_stance_are_one_content(monkeypatch) -> None:
-    import stance
-    from stance import decoding
-
+def test_conjoined_clauses_of_one_stance_are_one_content(nlp, monkeypatch) -> None:
     # The guidelines split "said X, and that Y" only when X and Y differ in stance.
     text = (
         "The union said staff at 12 depots would stop overtime from June 3, and that the ban "
         "would continue until the company restored the bonus it withdrew in March."
     )
-    nlp = stance.load()
-    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", -1)
-    split = nlp.predict(text)
+    split = _decode(nlp, monkeypatch, text, MERGE_SAME_STANCE_WORDS=-1)
     assert len(split) == 2 and split[0].label == split[1].label  # what the tagger gives
-    monkeypatch.setattr(decoding, "MERGE_SAME_STANCE_WORDS", 6)
-    (joined,) = nlp.predict(text)
+    (joined,) = _decode(nlp, monkeypatch, text, MERGE_SAME_STANCE_WORDS=6)
     assert (joined.content.start, joined.content.end) == (
         split[0].content.start,
         split[1].content.end,
