@@ -448,39 +448,33 @@ def best_per_row(
 
 
 def sibling_groups(
-    pairs: Sequence[int],
-    spans: Sequence[tuple[int, int]],
-    text_of: Callable[[int], str],
-    joins: Callable[[int, int, str], bool],
+    pairs: Sequence[int], spans: Sequence[tuple[int, int]], joins: Callable[[int, int], bool]
 ) -> list[list[int]]:
     """Contents grouped for joining: each group holds contents of one cue (indices into
-    ``pairs``, in text order) where ``joins(i, j, gap)`` holds for each neighbour ``i``, ``j``
-    and the text between them; every other content is a group of its own.
+    ``pairs``, in text order) where ``joins(i, j)`` holds for each content ``i`` and the next
+    one, ``j``; overlapping contents are never joined, and every other content is a group of
+    its own.
 
     Args:
         pairs: The (window, cue) pair of each content.
         spans: Each content's character (start, end) in its document.
-        text_of: The document text of a pair.
-        joins: Whether content ``i`` and the next one, ``j``, with ``gap`` between, are one.
+        joins: Whether content ``i`` and the next one of its cue, ``j``, are one content.
 
     Example:
-        >>> text = 'She said it was "not aware of any fault" in the ramp, and "we will check".'
-        >>> sibling_groups([0, 0, 0], [(9, 15), (17, 52), (59, 72)], lambda p: text,
-        ...                lambda i, j, gap: gap.strip() in ('"', ""))
-        [[0, 1], [2]]
+        >>> spans = [(0, 5), (7, 9), (20, 24), (7, 9)]
+        >>> sibling_groups([0, 0, 0, 1], spans, lambda i, j: spans[j][0] - spans[i][1] < 5)
+        [[0, 1], [2], [3]]
     """
     by_pair: dict[int, list[int]] = {}
     for index, pair in enumerate(pairs):
         by_pair.setdefault(pair, []).append(index)
     groups: list[list[int]] = []
-    for pair, indices in by_pair.items():
-        text = text_of(pair)
+    for indices in by_pair.values():
         indices.sort(key=lambda i: spans[i][0])
         group = [indices[0]]
         for index in indices[1:]:
             before = group[-1]
-            gap_start, gap_end = spans[before][1], spans[index][0]
-            if gap_end >= gap_start and joins(before, index, text[gap_start:gap_end]):
+            if spans[index][0] >= spans[before][1] and joins(before, index):
                 group.append(index)
             else:
                 groups.append(group)
@@ -489,19 +483,27 @@ def sibling_groups(
     return sorted(groups)
 
 
-def is_clause_gap(gap: str, max_words: int) -> bool:
-    """Whether ``gap`` could join two conjoined clauses of one sentence: at most ``max_words``
-    words, no sentence end and no line break (see :data:`MERGE_SAME_STANCE_WORDS`).
+def is_clause_gap(
+    text: str, start: int, end: int, max_words: int, blockers: Sequence[Span | None] = ()
+) -> bool:
+    """Whether ``text[start:end]``, the gap between two contents of one cue, could join two
+    conjoined clauses of one sentence: at most ``max_words`` words, no sentence end, no line
+    break and no ``blockers`` span (a cue, the source) inside it (see
+    :data:`MERGE_SAME_STANCE_WORDS`).
 
     Example:
-        >>> is_clause_gap(" and that ", 2), is_clause_gap(". Then ", 2), is_clause_gap(
-        ...     ", the mayor said, ", 2)
-        (True, False, False)
+        >>> text = "She said X, and that Y. Then Z, the mayor said, W"
+        >>> is_clause_gap(text, 10, 21, 2), is_clause_gap(text, 22, 28, 2)
+        (True, False)
+        >>> is_clause_gap(text, 30, 48, 4, [Span.from_offsets(text, 42, 46)])
+        False
     """
+    gap = text[start:end]
     return (
         len(_WORD.findall(gap)) <= max_words
         and "\n" not in gap
         and _SENTENCE_END.search(gap) is None
+        and not any(b is not None and b.start < end and b.end > start for b in blockers)
     )
 
 
@@ -921,14 +923,19 @@ class Predictor:
         probs = classify(keep)
         best = probs.argmax(-1).tolist()
         if MERGE_SAME_STANCE_WORDS >= 0 and len(items) > 1:
-            # Blocked: a gap holding this cue or its source separates quote parts.
-            def joins(i: int, j: int, gap: str) -> bool:
-                p, start, end = items[i][0], items[i][1].end, items[j][1].start
-                taken = [cues[p], sources[p]]
-                return (
-                    best[i] == best[j]
-                    and is_clause_gap(gap, MERGE_SAME_STANCE_WORDS)
-                    and not any(t is not None and t.start < end and t.end > start for t in taken)
+            # Blocked: a gap holding this cue or its source separates quote parts, and one
+            # holding another cue holds another statement.
+            def joins(i: int, j: int) -> bool:
+                p, doc = items[i][0], windows[pair_window[items[i][0]]].doc_index
+                blockers = [sources[p]] + [
+                    cue for q, cue in enumerate(cues) if windows[pair_window[q]].doc_index == doc
+                ]
+                return best[i] == best[j] and is_clause_gap(
+                    texts[doc],
+                    items[i][1].end,
+                    items[j][1].start,
+                    MERGE_SAME_STANCE_WORDS,
+                    blockers,
                 )
 
             joined_items, joined_keep = self._join_siblings(
@@ -971,22 +978,17 @@ class Predictor:
         texts: Sequence[str],
         windows: Sequence[Window],
         pair_window: np.ndarray,
-        joins: Callable[[int, int, str], bool],
+        joins: Callable[[int, int], bool],
     ) -> tuple[list[tuple[int, Span]], list[int]]:
         """``items`` and ``keep`` with the contents :func:`sibling_groups` groups by ``joins``
         joined into their first one, whose token range in ``c_ends`` grows over the group."""
-
-        def text_of(p: int) -> str:
-            return texts[windows[pair_window[p]].doc_index]
-
-        groups = sibling_groups(
-            [p for p, _ in items], [(c.start, c.end) for _, c in items], text_of, joins
-        )
+        groups = sibling_groups([p for p, _ in items], [(c.start, c.end) for _, c in items], joins)
         joined: list[tuple[int, Span]] = []
         for group in groups:
             (p, first), (_, last) = items[group[0]], items[group[-1]]
             if len(group) > 1:
-                first = Span.from_offsets(text_of(p), first.start, last.end)
+                text = texts[windows[pair_window[p]].doc_index]
+                first = Span.from_offsets(text, first.start, last.end)
                 c_ends[keep[group[0]]] = c_ends[keep[group[-1]]]
             joined.append((p, first))
         return joined, [keep[group[0]] for group in groups]

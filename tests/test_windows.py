@@ -182,25 +182,35 @@ def test_contents_do_not_end_on_a_preposition() -> None:
 def test_sibling_groups_join_neighbours_of_one_cue_only() -> None:
     from stance.decoding import sibling_groups
 
-    def quote_gaps(i: int, j: int, gap: str) -> bool:
-        return gap.strip() in ('"', "")
-
     text = 'it was "not aware" of it, and "we will check" soon'
     spans = [(0, 6), (8, 17), (31, 44), (0, 6)]
+
+    def quote_gaps(i: int, j: int) -> bool:
+        return text[spans[i][1] : spans[j][0]].strip() in ('"', "")
+
     # Pair 0: the first two are split by ' "' only; the third is after a comma and "and".
     # Pair 1 reads the same text for another cue and is never joined with pair 0.
-    assert sibling_groups([0, 0, 0, 1], spans, lambda p: text, quote_gaps) == [[0, 1], [2], [3]]
-    # Overlapping contents are not a gap.
-    assert sibling_groups([0, 0], [(0, 10), (8, 17)], lambda p: text, quote_gaps) == [[0], [1]]
+    assert sibling_groups([0, 0, 0, 1], spans, quote_gaps) == [[0, 1], [2], [3]]
+    # Overlapping contents are never joined.
+    assert sibling_groups([0, 0], [(0, 10), (8, 17)], lambda i, j: True) == [[0], [1]]
 
 
-def test_clause_gaps_stay_within_a_sentence() -> None:
+def test_clause_gaps_stay_within_a_sentence_and_hold_no_cue() -> None:
     from stance.decoding import is_clause_gap
+    from stance.types import Span
 
-    assert is_clause_gap(", and that ", 2) and is_clause_gap(" ", 0)
-    assert not is_clause_gap(", and that ", 1)  # too many words
-    assert not is_clause_gap(". And ", 4) and not is_clause_gap('." And ', 4)  # sentence end
-    assert not is_clause_gap(" and\n", 4)  # paragraph break
+    def gap(text: str, max_words: int, blockers: list[Span | None] | None = None) -> bool:
+        # The text between "X" and "Y".
+        return is_clause_gap(text, text.index("X") + 1, text.index("Y"), max_words, blockers or [])
+
+    assert gap("X, and that Y", 2) and gap("X Y", 0)
+    assert not gap("X, and that Y", 1)  # too many words
+    assert not gap("X. And Y", 4) and not gap('X." And Y', 4)  # sentence end
+    assert not gap("X and\nY", 4)  # paragraph break
+    text = "X, the mayor added, Y"
+    start = text.index("added")
+    added = Span.from_offsets(text, start, start + len("added"))
+    assert gap(text, 4) and not gap(text, 4, [added]) and gap(text, 4, [None])
 
 
 @pytest.mark.parametrize(
