@@ -181,11 +181,41 @@ def has_onnx(model_folder: Path) -> bool:
     return (onnx_folder(model_folder) / MANIFEST_FILE).is_file()
 
 
-def _session(graph: bytes, threads: int | None) -> Any:
-    """An ONNX Runtime CPU session over a serialized graph."""
+_shared_arena_lock = threading.Lock()
+_shared_arena_registered = False
+
+
+def _register_shared_arena() -> None:
+    """Registers one CPU arena allocator in ONNX Runtime's process environment, once.
+
+    The backend opens a session per graph, and a second one per graph for batches that run
+    alone (10 in all); each session's own arena keeps the largest activations it ever held, so
+    the peak was the sum of ten peaks. Sessions that opt in (``session.use_env_allocators``)
+    share this arena instead: on the benchmark's 1 MB input, peak RSS 573 / 543 MB with their
+    own arenas, 474 / 460 MB shared, at the same speed (growing the arena by exactly what is
+    requested instead of by powers of two fragmented it: 2 GB).
+    """
+    global _shared_arena_registered
     import onnxruntime as ort
 
+    with _shared_arena_lock:
+        if _shared_arena_registered:
+            return
+        memory = ort.OrtMemoryInfo(
+            "Cpu", ort.OrtAllocatorType.ORT_ARENA_ALLOCATOR, 0, ort.OrtMemType.DEFAULT
+        )
+        # 0 / -1: no memory limit, and ONNX Runtime's default growth and chunk settings.
+        ort.create_and_register_allocator(memory, ort.OrtArenaCfg(0, -1, -1, -1))
+        _shared_arena_registered = True
+
+
+def _session(graph: bytes, threads: int | None) -> Any:
+    """An ONNX Runtime CPU session over a serialized graph (on the shared CPU arena)."""
+    import onnxruntime as ort
+
+    _register_shared_arena()
     options = ort.SessionOptions()
+    options.add_session_config_entry("session.use_env_allocators", "1")
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     if threads:
         options.intra_op_num_threads = threads

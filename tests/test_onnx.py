@@ -520,3 +520,15 @@ def test_a_failing_batch_fails_the_call() -> None:
         type(predictor)(
             predictor.backend, predictor._tokenizer, predictor.labels, 96, 16, workers=0
         )
+
+
+def test_sessions_share_one_arena_registered_once() -> None:
+    import stance
+    from stance import onnx_backend
+
+    first = stance.load(backend="onnx")
+    onnx_backend._register_shared_arena()  # again: a no-op, not an ONNX Runtime error
+    second = stance.load(backend="onnx")
+    assert onnx_backend._shared_arena_registered
+    text = "The ministry denied the report, a spokeswoman said on Monday."
+    assert first.predict(text) == second.predict(text)
