@@ -922,37 +922,50 @@ class Predictor:
 
         probs = classify(keep)
         best = probs.argmax(-1).tolist()
+
+        def doc_of(p: int) -> int:
+            return windows[pair_window[p]].doc_index
+
         if MERGE_SAME_STANCE_WORDS >= 0 and len(items) > 1:
             # Blocked: a gap holding this cue or its source separates quote parts, and one
             # holding another cue holds another statement.
+            doc_cues: dict[int, list[Span | None]] = {}
+            for q, cue in enumerate(cues):
+                doc_cues.setdefault(doc_of(q), []).append(cue)
+
             def joins(i: int, j: int) -> bool:
-                p, doc = items[i][0], windows[pair_window[items[i][0]]].doc_index
-                blockers = [sources[p]] + [
-                    cue for q, cue in enumerate(cues) if windows[pair_window[q]].doc_index == doc
-                ]
+                p = items[i][0]
                 return best[i] == best[j] and is_clause_gap(
-                    texts[doc],
+                    texts[doc_of(p)],
                     items[i][1].end,
                     items[j][1].start,
                     MERGE_SAME_STANCE_WORDS,
-                    blockers,
+                    [sources[p], *doc_cues[doc_of(p)]],
                 )
 
-            joined_items, joined_keep = self._join_siblings(
-                items, keep, c_ends, texts, windows, pair_window, joins
+            groups = sibling_groups(
+                [p for p, _ in items], [(c.start, c.end) for _, c in items], joins
             )
-            if len(joined_items) < len(items):  # the joined contents are read again
-                items, keep = joined_items, joined_keep
-                probs = classify(keep)
+            joined = [n for n, group in enumerate(groups) if len(group) > 1]
+            if joined:
+                for n in joined:  # the first content grows over its group's token range
+                    first, last = groups[n][0], groups[n][-1]
+                    p, start, end = items[first][0], items[first][1].start, items[last][1].end
+                    items[first] = (p, Span.from_offsets(texts[doc_of(p)], start, end))
+                    c_ends[keep[first]] = c_ends[keep[last]]
+                firsts = [group[0] for group in groups]
+                items, keep, probs = (
+                    [items[i] for i in firsts],
+                    [keep[i] for i in firsts],
+                    probs[firsts],
+                )
+                probs[joined] = classify([keep[n] for n in joined])  # only they are read again
                 best = probs.argmax(-1).tolist()
         if CONTENT_MIN_SIBLING_WORDS > 1:  # after joining: a scrap may be part of a content
             scraps = short_siblings(
                 [p for p, _ in items],
                 [len(_WORD.findall(content.text)) for _, content in items],
-                [
-                    is_whole_quote(texts[windows[pair_window[p]].doc_index], c.start, c.end)
-                    for p, c in items
-                ],
+                [is_whole_quote(texts[doc_of(p)], c.start, c.end) for p, c in items],
                 CONTENT_MIN_SIBLING_WORDS,
             )
             rest = [i for i in range(len(items)) if i not in scraps]
@@ -969,29 +982,6 @@ class Predictor:
                     scores=dict(zip(self.labels, row, strict=True)),
                 )
             )
-
-    @staticmethod
-    def _join_siblings(
-        items: list[tuple[int, Span]],
-        keep: list[int],
-        c_ends: np.ndarray,
-        texts: Sequence[str],
-        windows: Sequence[Window],
-        pair_window: np.ndarray,
-        joins: Callable[[int, int], bool],
-    ) -> tuple[list[tuple[int, Span]], list[int]]:
-        """``items`` and ``keep`` with the contents :func:`sibling_groups` groups by ``joins``
-        joined into their first one, whose token range in ``c_ends`` grows over the group."""
-        groups = sibling_groups([p for p, _ in items], [(c.start, c.end) for _, c in items], joins)
-        joined: list[tuple[int, Span]] = []
-        for group in groups:
-            (p, first), (_, last) = items[group[0]], items[group[-1]]
-            if len(group) > 1:
-                text = texts[windows[pair_window[p]].doc_index]
-                first = Span.from_offsets(text, first.start, last.end)
-                c_ends[keep[group[0]]] = c_ends[keep[group[-1]]]
-            joined.append((p, first))
-        return joined, [keep[group[0]] for group in groups]
 
     def predict(
         self,
