@@ -79,6 +79,21 @@ CUE_MIN_CONFIDENCE = 0.65
 #: with; no threshold changed. Off for the model trained with the v6 batch: the same sweep, re-run,
 #: put merging and not merging within 0.001 of each other, and not merging first.
 MERGE_ADJACENT_CUES = False
+#: Join a cue span that starts with one of AUXILIARY_CUE_WORDS to the cue span right after it: the
+#: guidelines make the whole verb group one cue ("has repeatedly said", "had reported"), so a
+#: span that opens on an auxiliary and stops where another cue starts is one verb group cut in
+#: two, and each half would otherwise be read with contents of its own ("inspectors had
+#: reported that X" came out as cue "had" with content "that X" plus cue "reported" with content
+#: "X"). Unlike MERGE_ADJACENT_CUES it leaves a verb and the reporting noun after it apart
+#: ("denied [reports that X]": two cues, as the guidelines want). Chosen on validation
+#: (training/sweep_decoding.py --grid, reports/auxiliary-cues-sweep.md) and checked on five
+#: other trained models, where it raised mean statement F1 with each
+#: (reports/auxiliary-cues-other-models/).
+JOIN_AUXILIARY_CUES = True
+AUXILIARY_CUE_WORDS = (
+    "is are am was were be been being has have had having do does did will would shall "
+    "should can could may might must"
+).split()
 #: Words a content does not end on: prepositions, articles and conjunctions. A content the
 #: role tagger ends on one ("... a valve that was flushed on" before "Tuesday") is extended
 #: over the next token while that token's P(B-CON) + P(I-CON) is at least
@@ -390,6 +405,28 @@ def bio_spans_2d(
     return rows, starts - rows * (width + 1), ends - rows * (width + 1)
 
 
+def join_into_next(
+    rows: np.ndarray, starts: np.ndarray, ends: np.ndarray, joinable: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spans with each ``joinable`` span joined to the span that starts where it ends (same
+    row); chains join into their last span. Spans are sorted by row then start, as
+    :func:`bio_spans_2d` returns them.
+
+    Example:
+        >>> rows, starts, ends = np.array([0, 0, 0, 1]), np.array([1, 2, 5, 0]), np.array([2, 4, 6, 1])
+        >>> joined = join_into_next(rows, starts, ends, np.array([True, False, True, True]))
+        >>> [a.tolist() for a in joined]
+        [[0, 0, 1], [1, 5, 0], [4, 6, 1]]
+    """
+    follows = np.zeros(len(rows), dtype=bool)
+    follows[:-1] = (rows[1:] == rows[:-1]) & (starts[1:] == ends[:-1])
+    absorbed = joinable & follows
+    kept = np.nonzero(~absorbed)[0]
+    # A kept span starts where the run of absorbed spans just before it starts.
+    first = np.concatenate([[0], kept[:-1] + 1])
+    return rows[kept], starts[first], ends[kept]
+
+
 def span_sums(values: np.ndarray, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
     """Sums of ``values[row, start:end]`` for many spans at once (prefix sums, float64).
 
@@ -651,6 +688,8 @@ class Predictor:
         self.pad_token_id: int = tokenizer.pad_token_id
         #: Vocabulary ids of :data:`DANGLING_WORDS`.
         self._dangling_ids: np.ndarray = tokenizer.token_ids(DANGLING_WORDS)
+        #: Vocabulary ids of :data:`AUXILIARY_CUE_WORDS`.
+        self._auxiliary_ids: np.ndarray = tokenizer.token_ids(AUXILIARY_CUE_WORDS)
         self._local = threading.local()
         self.labels: list[str] = list(labels)
         self.window_length = window_length
@@ -799,6 +838,9 @@ class Predictor:
         rows, starts, ends = bio_spans_2d(
             cue_tags, _B_CUE, _I_CUE, merge_adjacent=MERGE_ADJACENT_CUES
         )
+        if JOIN_AUXILIARY_CUES and len(rows):
+            opens_on_auxiliary = np.isin(ids[rows, starts], self._auxiliary_ids)
+            rows, starts, ends = join_into_next(rows, starts, ends, opens_on_auxiliary)
         in_cue = cue_probs[..., _B_CUE] + cue_probs[..., _I_CUE]
         confident = span_means(in_cue, rows, starts, ends) >= CUE_MIN_CONFIDENCE
         rows, starts, ends = rows[confident], starts[confident], ends[confident]

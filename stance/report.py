@@ -808,7 +808,8 @@ head (a tagger of speakers' canonical mentions and a mention-ranking scorer that
 "the minister" or a surname to one of the document's mentions or other proper names, or to
 nobody, with decoding rules chosen on validation for pronouns, surnames and descriptions).
 Contents are decoded from the role tags with thresholds chosen on validation (`stance/decoding.py`:
-span confidence, stray runs, one-token gaps bridged inside a content, two contents of one cue
+span confidence, a cue cut after its auxiliary joined into one verb group ("had" + "reported"),
+stray runs, one-token gaps bridged inside a content, two contents of one cue
 with the same stance joined when only a few words of the same sentence lie between them, as the
 guidelines split conjoined clauses only when their stances differ, and scraps of under
 {CONTENT_MIN_SIBLING_WORDS} words beside a longer content of the same cue dropped unless they are

@@ -286,3 +286,37 @@ def test_conjoined_clauses_of_one_stance_are_one_content(nlp, monkeypatch) -> No
         "pesticide had been found in either sample."
     )
     assert sorted(s.label for s in nlp.predict(text)) == ["assertion", "denial"]
+
+
+def test_join_into_next_joins_chains_within_a_row_only() -> None:
+    from stance.decoding import join_into_next
+
+    rows, starts, ends = (
+        np.array([0, 0, 0, 1, 1]),
+        np.array([1, 2, 3, 0, 4]),
+        np.array([2, 3, 5, 1, 6]),
+    )
+    # Spans 0 and 1 run into span 2 (a chain); span 3 is joinable but the next span does not
+    # start where it ends; the last span has no next.
+    joined = join_into_next(rows, starts, ends, np.array([True, True, False, True, True]))
+    assert [a.tolist() for a in joined] == [[0, 1, 1], [1, 0, 4], [5, 1, 6]]
+    assert [a.tolist() for a in join_into_next(rows, starts, ends, np.zeros(5, bool))] == [
+        rows.tolist(),
+        starts.tolist(),
+        ends.tolist(),
+    ]
+
+
+def test_a_verb_group_cut_at_its_auxiliary_is_one_cue(nlp, monkeypatch) -> None:
+    # The shipped tagger tags "had" and "reported" as two cues; each then got contents of its
+    # own ("that the cargo ..." and "the cargo ..."), one statement too many.
+    text = "The minister said inspectors had reported that the cargo probably left port on Monday."
+    cut = _decode(nlp, monkeypatch, text, JOIN_AUXILIARY_CUES=False)
+    assert {"had", "reported"} <= {s.cue.text for s in cut}
+    found = _decode(nlp, monkeypatch, text, JOIN_AUXILIARY_CUES=True)
+    assert sorted(s.cue.text for s in found) == ["had reported", "said"]
+    inner = next(s for s in found if s.cue.text == "had reported")
+    assert inner.source.text == "inspectors" and inner.content.text.startswith("the cargo")
+    # A verb and the reporting noun after it stay two cues (a nested statement).
+    text = "The bakery denied reports that its ovens had failed an inspection."
+    assert {"denied", "reports"} <= {s.cue.text for s in nlp.predict(text)}
