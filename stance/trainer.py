@@ -69,6 +69,14 @@ class TrainingArguments:
         default=True,
         metadata={"help": "keep the base word and position embeddings frozen (not shipped)"},
     )
+    encoder_layers: int | None = field(
+        default=None,
+        metadata={
+            "help": "keep only the base encoder's first N layers (null: all of them): each layer "
+            "dropped takes its share of the encoder's time off every prediction, at an accuracy "
+            "cost measured in reports/encoder-layers-trial.md (2 and 3 layers)"
+        },
+    )
     role_layers: int = field(default=1, metadata={"help": "layers in the role head"})
     role_ffn_dim: int = field(default=512, metadata={"help": "role head feed-forward width"})
     role_dim: int | None = field(
@@ -383,6 +391,16 @@ def build_model(args: TrainingArguments) -> tuple[Any, Any]:
         keep.pop(noise, None)
     if args.attention_dropout is not None:
         keep["attention_probs_dropout_prob"] = args.attention_dropout
+    if args.encoder_layers is not None:
+        if not 1 <= args.encoder_layers <= keep["num_hidden_layers"]:
+            raise ValueError(
+                f"encoder_layers is {args.encoder_layers}, but the base encoder has "
+                f"{keep['num_hidden_layers']} layers: set it between 1 and "
+                f"{keep['num_hidden_layers']}, or null to keep them all"
+            )
+        # load_base_encoder copies the weights the truncated encoder has names for: layers
+        # 0..N-1, the bottom of the base stack, as in layer-dropping distillation baselines.
+        keep["num_hidden_layers"] = args.encoder_layers
     config = StanceConfig(
         encoder_config=keep,
         base_model=args.base_model,

@@ -195,3 +195,27 @@ def test_shipped_model_was_trained_with_the_committed_default_config() -> None:
         if key != "output_dir" and record["config"].get(key) != value
     }
     assert not differing, f"default.json and the shipped run record differ: {differing}"
+
+
+def test_encoder_layers_keeps_the_bottom_of_the_base_stack() -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from stance.base_encoder import verified_weights
+    from stance.trainer import TrainingArguments, build_model
+
+    path = REPO / "training" / "configs" / "default.json"
+    model, _ = build_model(TrainingArguments.from_json(path, encoder_layers=2))
+    assert len(model.encoder.encoder.layer) == 2
+    assert model.config.encoder_config["num_hidden_layers"] == 2  # saved: reloads as trained
+    base = load_file(
+        str(verified_weights(model.config.base_model, model.config.base_weights_sha256))
+    )
+    own = model.encoder.state_dict()
+    for name in (
+        "encoder.layer.0.attention.self.query.weight",
+        "encoder.layer.1.output.dense.bias",
+    ):
+        assert torch.equal(own[name], base[name])
+    with pytest.raises(ValueError, match="between 1 and 6"):
+        build_model(TrainingArguments.from_json(path, encoder_layers=7))
