@@ -413,7 +413,8 @@ def join_into_next(
     :func:`bio_spans_2d` returns them.
 
     Example:
-        >>> rows, starts, ends = np.array([0, 0, 0, 1]), np.array([1, 2, 5, 0]), np.array([2, 4, 6, 1])
+        >>> rows, starts = np.array([0, 0, 0, 1]), np.array([1, 2, 5, 0])
+        >>> ends = np.array([2, 4, 6, 1])
         >>> joined = join_into_next(rows, starts, ends, np.array([True, False, True, True]))
         >>> [a.tolist() for a in joined]
         [[0, 0, 1], [1, 5, 0], [4, 6, 1]]
@@ -1004,10 +1005,16 @@ class Predictor:
                 probs[joined] = classify([keep[n] for n in joined])  # only they are read again
                 best = probs.argmax(-1).tolist()
         if CONTENT_MIN_SIBLING_WORDS > 1:  # after joining: a scrap may be part of a content
+            words = [len(_WORD.findall(content.text)) for _, content in items]
             scraps = short_siblings(
                 [p for p, _ in items],
-                [len(_WORD.findall(content.text)) for _, content in items],
-                [is_whole_quote(texts[doc_of(p)], c.start, c.end) for p, c in items],
+                words,
+                # Only a short content can be dropped, so only its quote marks are looked at.
+                [
+                    n < CONTENT_MIN_SIBLING_WORDS
+                    and is_whole_quote(texts[doc_of(p)], c.start, c.end)
+                    for (p, c), n in zip(items, words, strict=True)
+                ],
                 CONTENT_MIN_SIBLING_WORDS,
             )
             rest = [i for i in range(len(items)) if i not in scraps]
