@@ -20,6 +20,8 @@ def test_benchmark_measures_every_system_in_rounds_and_keeps_the_fastest() -> No
     row = next(line for line in done.stdout.splitlines() if line.startswith("| (d) bare"))
     assert f"{max(rates):,.1f}" in row.split("|")[2]  # the fastest round is the row's figure
     assert "measured 2 times, in turn" in done.stdout
+    # Targets whose systems did not run are not judged.
+    assert "| (c) >= 5x (a) sentences/s | not measured in this run |" in done.stdout
     bad = subprocess.run([*command[:-3], "--rounds", "0"], cwd=REPO, env=env, capture_output=True,
                          text=True)  # fmt: skip
     assert bad.returncode != 0 and "--rounds must be at least 1" in bad.stderr
