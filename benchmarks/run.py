@@ -597,8 +597,8 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         RESULTS.mkdir(exist_ok=True)
         stem = RESULTS / (
-            f"{results['date']}-{'-'.join(Path(args.model).resolve().parts[-2:])}"
-            if args.model
+            f"{results['date']}-{'-'.join(Path(results['model']).parts[-2:])}"
+            if results["model"]
             else results["date"]
         )
         stem.with_suffix(".json").write_text(json.dumps(results, indent=2) + "\n")
