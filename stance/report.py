@@ -542,7 +542,7 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
         best = next(h for h in record["history"] if h["epoch"] == record["best_epoch"])
         precision = (
             "fp32 weights with the forward pass under bfloat16 autocast (validation in fp32)"
-            if record["config"].get("bf16_autocast")
+            if trained_in_bfloat16(record)
             else "fp32"
         )
         out += [
@@ -665,6 +665,32 @@ def kept_weights_text(record: dict[str, Any]) -> str:
         f"epoch {kept} of {epochs}"
         if isinstance(kept, int)
         else f"the {kept} (beside {epochs} epochs)"
+    )
+
+
+def trained_in_bfloat16(record: dict[str, Any]) -> bool:
+    """Whether a run's forward passes ran under bfloat16 autocast.
+
+    Example:
+        >>> trained_in_bfloat16({"config": {"bf16_autocast": True}, "bf16_autocast_used": False})
+        False
+        >>> trained_in_bfloat16({"config": {"bf16_autocast": True}})  # before bf16_fallback
+        True
+    """
+    # Records written before bf16_fallback existed always ran what their config asked for.
+    return bool(record.get("bf16_autocast_used", record.get("config", {}).get("bf16_autocast")))
+
+
+def reproduction_note(record: dict[str, Any]) -> str:
+    """What a bit-for-bit reproduction of a run's weights needs of the CPU ("" when nothing)."""
+    if not trained_in_bfloat16(record):
+        return ""
+    return (
+        "\nThe weights were trained under bfloat16 autocast. A run reproduces them bit for bit "
+        "on a CPU with native bfloat16 (AVX-512 or AMX). On other CPUs (AVX2 only) bfloat16 is "
+        "emulated, many times slower, so training falls back to fp32 there and gives another "
+        'model, unless the config sets `"bf16_fallback": false`; '
+        "`python benchmarks/train_step.py` times a step both ways.\n"
     )
 
 
@@ -848,7 +874,7 @@ python -m stance.export_onnx --model runs/default/model --output runs/default/mo
 python training/evaluate_model.py --model runs/default/model --run-record runs/default/run.json \\
     --model-card-dir model_cards/{results["model_name"]}
 ```
-
+{reproduction_note(record)}
 ## Usage
 
 ```python

@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import json
+import logging
 import platform
 import random
 import sys
@@ -25,6 +26,8 @@ import numpy as np
 from stance.base_encoder import DEFAULT_BASE, DEFAULT_BASE_SHA256, resolve_base_folder
 from stance.corpus import CORPUS_PATH, read_corpus
 from stance.types import LABELS
+
+logger = logging.getLogger(__name__)
 
 #: Base parameters kept frozen (and so not shipped): word and position embeddings.
 FROZEN_EMBEDDINGS = ["embeddings.word_embeddings.weight", "embeddings.position_embeddings.weight"]
@@ -174,8 +177,19 @@ class TrainingArguments:
         metadata={
             "help": "run the training forward pass under bfloat16 autocast (weights, optimizer "
             "state and validation stay fp32): measured 0.60 s against 0.86 s a step on this "
-            "AVX-512-BF16 CPU, so more epochs or data fit the 15-minute budget; slower on CPUs "
-            "without native bfloat16"
+            "AVX-512-BF16 CPU, so more epochs or data fit the 15-minute budget (see "
+            "bf16_fallback for CPUs without native bfloat16)"
+        },
+    )
+    bf16_fallback: bool = field(
+        default=True,
+        metadata={
+            "help": "with bf16_autocast, train in fp32 instead on a CPU without native "
+            "bfloat16 (native_bfloat16() false: AVX2-only CPUs), where PyTorch emulates "
+            "bfloat16 matrix products and a step takes over 20 times as long as in fp32 "
+            "(benchmarks/train_step.py). The weights then differ from a bfloat16 run's (the run "
+            "record's bf16_autocast_used says which ran); false trains in bfloat16 anyway, to "
+            "reproduce a bfloat16 run bit for bit at that cost"
         },
     )
     show_progress: bool = field(default=True, metadata={"help": "show progress bars"})
@@ -243,6 +257,38 @@ def _sample_pairs(window: Any, limit: int | None, generator: Any) -> Any:
         return window
     keep = sorted(torch.randperm(len(window.pairs), generator=generator)[:limit].tolist())
     return dataclasses.replace(window, pairs=[window.pairs[i] for i in keep])
+
+
+def training_windows(
+    args: TrainingArguments, train_docs: list[dict[str, Any]], tokenizer: Any, config: Any
+) -> list[Any]:
+    """The labelled training windows of ``train_docs``, read as ``args`` asks: quotes
+    normalised as at prediction, documents packed into windows if asked."""
+    from stance.windows import label_windows
+
+    if args.normalize_quotes:
+        train_docs = quote_normalized(train_docs)
+    texts = (
+        pack_into_windows(train_docs, tokenizer, config.window_length - 2, args.seed)
+        if args.pack_documents
+        else train_docs
+    )
+    return label_windows(
+        tokenizer, texts, config.window_length, config.window_overlap, config.labels
+    )
+
+
+def training_batch(
+    windows: list[Any], indices: list[int], args: TrainingArguments, generator: Any, pad_id: int
+) -> dict[str, Any]:
+    """One training batch: the windows at ``indices``, each with at most
+    ``args.max_pairs_per_window`` of its cue pairs (drawn with ``generator``)."""
+    from stance.windows import collate
+
+    return collate(
+        [_sample_pairs(windows[i], args.max_pairs_per_window, generator) for i in indices],
+        pad_id,
+    )
 
 
 def pack_into_windows(
@@ -345,6 +391,33 @@ def set_seed(seed: int) -> None:
     np.random.seed(seed)
     torch.manual_seed(seed)
     torch.use_deterministic_algorithms(True)
+
+
+def native_bfloat16() -> bool:
+    """Whether this CPU computes bfloat16 matrix products in hardware (AVX-512 or AMX).
+
+    Without it (AVX2-only CPUs) PyTorch emulates them, and autocast to bfloat16 makes a training
+    step over 20 times slower instead of faster (``benchmarks/train_step.py`` measures it).
+    """
+    import torch
+
+    try:
+        return bool(torch.ops.mkldnn._is_mkldnn_bf16_supported())
+    except (AttributeError, RuntimeError):  # a build without oneDNN: no fast bfloat16 either
+        return False
+
+
+def use_bf16_autocast(args: TrainingArguments, native: bool) -> bool:
+    """Whether a run trains under bfloat16 autocast: asked for, and native or forced.
+
+    Example:
+        >>> args = TrainingArguments(output_dir="runs/x", bf16_autocast=True)
+        >>> use_bf16_autocast(args, native=True), use_bf16_autocast(args, native=False)
+        (True, False)
+        >>> use_bf16_autocast(replace(args, bf16_fallback=False), native=False)
+        True
+    """
+    return args.bf16_autocast and (native or not args.bf16_fallback)
 
 
 def data_hash(path: Path) -> str:
@@ -618,6 +691,25 @@ def selection_score(scores: dict[str, Any]) -> float:
     return (scores["stance"]["macro_f1"] + scores["statements"]["f1"]) / 2
 
 
+def build_optimizer(model: Any, args: TrainingArguments, total_steps: int) -> tuple[Any, Any]:
+    """AdamW with the encoder's and the heads' learning rates, and its warmup-then-linear
+    schedule over ``total_steps``."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    encoder_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
+    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
+    optimizer = torch.optim.AdamW(
+        [
+            {"params": [p for p in encoder_params if p.requires_grad], "lr": args.learning_rate},
+            {"params": head_params, "lr": args.head_learning_rate},
+        ],
+        weight_decay=args.weight_decay,
+    )
+    warmup = int(args.warmup_ratio * total_steps)
+    return optimizer, get_linear_schedule_with_warmup(optimizer, warmup, total_steps)
+
+
 def _train_step(
     model: Any, batch: dict[str, Any], optimizer: Any, scheduler: Any, bf16_autocast: bool
 ) -> dict[str, float]:
@@ -649,10 +741,8 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     """
     import torch
     from tqdm.auto import tqdm
-    from transformers import get_linear_schedule_with_warmup
 
     from stance.fast_dropout import MaskSource, fast_dropout
-    from stance.windows import collate, label_windows
 
     started = time.time()
     torch.set_num_threads(args.threads)
@@ -667,31 +757,18 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
         args = replace(args, speaker_head=has_speaker_links(train_docs))
     set_seed(args.seed)  # before the model is built, so head initialisation is reproducible
     model, tokenizer = build_model(args)
-    config = model.config
-    if args.normalize_quotes:
-        train_docs = quote_normalized(train_docs)
-    train_texts = (
-        pack_into_windows(train_docs, tokenizer, config.window_length - 2, args.seed)
-        if args.pack_documents
-        else train_docs
-    )
-    windows = label_windows(
-        tokenizer, train_texts, config.window_length, config.window_overlap, config.labels
-    )
-    encoder_params = [p for n, p in model.named_parameters() if n.startswith("encoder.")]
-    head_params = [p for n, p in model.named_parameters() if not n.startswith("encoder.")]
-    optimizer = torch.optim.AdamW(
-        [
-            {"params": [p for p in encoder_params if p.requires_grad], "lr": args.learning_rate},
-            {"params": head_params, "lr": args.head_learning_rate},
-        ],
-        weight_decay=args.weight_decay,
-    )
+    windows = training_windows(args, train_docs, tokenizer, model.config)
     steps_per_epoch = (len(windows) + args.batch_size - 1) // args.batch_size
-    total = steps_per_epoch * args.epochs
-    scheduler = get_linear_schedule_with_warmup(optimizer, int(args.warmup_ratio * total), total)
+    optimizer, scheduler = build_optimizer(model, args, steps_per_epoch * args.epochs)
     generator = torch.Generator().manual_seed(args.seed)
 
+    bf16 = use_bf16_autocast(args, native_bfloat16())
+    if args.bf16_autocast and not bf16:
+        logger.warning(
+            "bf16_autocast: this CPU has no native bfloat16, where autocast to it makes training "
+            "over 20x slower, so this run trains in fp32 (its weights differ from a bfloat16 "
+            'run\'s). To train in bfloat16 anyway, set "bf16_fallback": false in the config.'
+        )
     masks = MaskSource(args.seed) if args.fast_dropout else None
     history: list[dict[str, Any]] = []
     best_score, best_state = -1.0, None
@@ -712,14 +789,8 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
         # Entered per epoch: validation below runs the model's own attention, as inference does.
         with fast_dropout(model, masks) if masks else contextlib.nullcontext():
             for indices in bar:
-                batch = collate(
-                    [
-                        _sample_pairs(windows[i], args.max_pairs_per_window, generator)
-                        for i in indices
-                    ],
-                    tokenizer.pad_token_id,
-                )
-                losses = _train_step(model, batch, optimizer, scheduler, args.bf16_autocast)
+                batch = training_batch(windows, indices, args, generator, tokenizer.pad_token_id)
+                losses = _train_step(model, batch, optimizer, scheduler, bf16)
                 for k, v in losses.items():
                     running[k] = 0.9 * running.get(k, v) + 0.1 * v
                 bar.set_postfix({k: f"{v:.3f}" for k, v in running.items()})
@@ -764,6 +835,7 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
         "best_epoch": best_epoch,
         "history": history,
         "stance_temperature": model.config.stance_temperature,
+        "bf16_autocast_used": bf16,
         "train_seconds": round(time.time() - started, 1),
         "machine": {"platform": platform.platform(), "threads": args.threads},
     }

@@ -45,3 +45,28 @@ def test_benchmark_measures_the_model_it_is_given(tmp_path: Path) -> None:
     done = subprocess.run([*command, str(without_onnx)], cwd=REPO, env=env, capture_output=True,
                           text=True)  # fmt: skip
     assert done.returncode != 0 and "export_onnx" in done.stderr
+
+
+def test_train_step_benchmark_times_both_forward_modes(tmp_path: Path) -> None:
+    import json
+
+    from stance.trainer import native_bfloat16
+
+    config = json.loads((REPO / "training" / "configs" / "default.json").read_text())
+    config.update(batch_size=2, max_train_documents=3)
+    path = tmp_path / "tiny.json"
+    path.write_text(json.dumps(config))
+    env = {**os.environ, "HF_HUB_OFFLINE": "1"}
+    command = [sys.executable, "benchmarks/train_step.py", "--config", str(path), "--no-write"]
+    done = subprocess.run([*command, "--steps", "1"], cwd=REPO, env=env, capture_output=True,
+                          text=True)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = [line.split("|")[1].strip() for line in done.stdout.splitlines()
+            if line.startswith("| fp32") or line.startswith("| bf16")]  # fmt: skip
+    assert rows == ["fp32", "bf16_autocast"]
+    native = native_bfloat16()
+    assert f"native bfloat16: {'yes' if native else 'no'}" in done.stdout
+    assert f"trains in {'bfloat16' if native else 'fp32'} on this CPU" in done.stdout
+    bad = subprocess.run([*command, "--steps", "0"], cwd=REPO, env=env, capture_output=True,
+                         text=True)  # fmt: skip
+    assert bad.returncode != 0 and "--steps must be at least 1" in bad.stderr

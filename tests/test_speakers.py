@@ -197,14 +197,19 @@ def test_both_backends_resolve_the_same_speakers() -> None:
 
     onnx, torch_nlp = stance.load(backend="onnx"), stance.load(backend="torch")
     for text in (ARTICLE, (REPO / "examples" / "article.txt").read_text(encoding="utf-8")):
-        # Keyed by where cue and content start: int8 weights may move a content's last word.
-        torch_found = [
-            ((st.cue.start, st.content.start), st.speaker) for st in torch_nlp.predict(text)
+        torch_found, onnx_found = torch_nlp.predict(text), onnx.predict(text)
+        # Paired by cue and overlapping content: int8 weights (and, on CPUs without VNNI, their
+        # fp32 compute) may move a content's first or last word.
+        pairs = [
+            (a, b)
+            for a in torch_found
+            for b in onnx_found
+            if a.cue.start == b.cue.start
+            and max(a.content.start, b.content.start) < min(a.content.end, b.content.end)
         ]
-        onnx_found = [((st.cue.start, st.content.start), st.speaker) for st in onnx.predict(text)]
-        assert dict(onnx_found).keys() == dict(torch_found).keys()
-        agree = sum(dict(onnx_found)[k] == v for k, v in torch_found)
-        assert agree >= 0.9 * len(torch_found)
+        assert len(pairs) == len(torch_found) == len(onnx_found)
+        agree = sum(a.speaker == b.speaker for a, b in pairs)
+        assert agree >= 0.9 * len(pairs)
 
 
 def test_cli_table_groups_statements_by_speaker() -> None:

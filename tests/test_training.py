@@ -55,6 +55,16 @@ def test_run_record(runs) -> None:
     assert record["config"]["seed"] == 13 and "train.py" in " ".join(record["command"])
 
 
+def test_bfloat16_autocast_only_where_the_cpu_has_it(runs) -> None:
+    # The default config asks for bfloat16 autocast; on a CPU that would emulate it (over 20x
+    # slower: benchmarks/train_step.py) the run falls back to fp32 and says so in its record.
+    from stance.trainer import native_bfloat16
+
+    record, _, _ = runs
+    assert record["config"]["bf16_autocast"] and record["config"]["bf16_fallback"]
+    assert record["bf16_autocast_used"] is native_bfloat16()
+
+
 def test_stance_temperature_is_fitted_on_validation_and_saved(runs) -> None:
     record, _, tmp = runs
     temperature = record["stance_temperature"]
