@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import platform
 import sys
 import time
 from pathlib import Path
@@ -29,17 +28,6 @@ REPO = HERE.parent
 RESULTS = HERE / "results"
 DEFAULT_CONFIG = REPO / "training" / "configs" / "default.json"
 MODES = ("fp32", "bf16_autocast")
-
-
-def cpu_model() -> str:
-    """The CPU's model name as Linux reports it (``platform.processor()`` elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
 
 
 def time_steps(config: Path, bf16: bool, steps: int) -> dict[str, Any]:
@@ -132,21 +120,20 @@ def main(argv: list[str] | None = None) -> int:
 
     import torch
 
-    from stance.trainer import TrainingArguments, native_bfloat16, use_bf16_autocast
+    from stance.trainer import TrainingArguments, machine_facts, use_bf16_autocast
 
     modes = {
         mode: time_steps(options.config, mode == "bf16_autocast", options.steps) for mode in MODES
     }
     config = options.config.resolve()
     args = TrainingArguments.from_json(options.config)
+    machine = machine_facts(args.threads)
+    native = machine["native_bfloat16"]
     record = {
         "date": dt.date.today().isoformat(),
         "config": str(config.relative_to(REPO)) if config.is_relative_to(REPO) else str(config),
-        "threads": args.threads,
-        "cpu": cpu_model(),
-        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
-        "native_bfloat16": native_bfloat16(),
-        "run_trains_in": "bfloat16" if use_bf16_autocast(args, native_bfloat16()) else "fp32",
+        **machine,
+        "run_trains_in": "bfloat16" if use_bf16_autocast(args, native) else "fp32",
         "steps": options.steps,
         "modes": modes,
         "bf16_over_fp32": round(

@@ -596,7 +596,14 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
                 else ""
             )
             + f"; {record['train_seconds']} s on "
-            f"{record['machine']['threads']} CPU threads; torch {record['versions']['torch']}, "
+            f"{record['machine']['threads']} CPU threads"
+            # Records before the CPU was recorded name only the thread count.
+            + (
+                f" of {machine['cpu']} ({machine['cpu_capability']})"
+                if "cpu" in (machine := record["machine"])
+                else ""
+            )
+            + f"; torch {record['versions']['torch']}, "
             f"transformers {record['versions']['transformers']}.",
             "",
             markdown_table(

@@ -407,6 +407,31 @@ def native_bfloat16() -> bool:
         return False
 
 
+def cpu_model() -> str:
+    """The CPU's model name as Linux reports it (``platform.processor()`` elsewhere)."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
+def machine_facts(threads: int) -> dict[str, Any]:
+    """What a run's time depends on: platform, threads, CPU model, the instruction set PyTorch
+    uses on it, and whether it has native bfloat16."""
+    import torch
+
+    return {
+        "platform": platform.platform(),
+        "threads": threads,
+        "cpu": cpu_model(),
+        "cpu_capability": torch.backends.cpu.get_cpu_capability(),
+        "native_bfloat16": native_bfloat16(),
+    }
+
+
 def use_bf16_autocast(args: TrainingArguments, native: bool) -> bool:
     """Whether a run trains under bfloat16 autocast: asked for, and native or forced.
 
@@ -837,7 +862,7 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
         "stance_temperature": model.config.stance_temperature,
         "bf16_autocast_used": bf16,
         "train_seconds": round(time.time() - started, 1),
-        "machine": {"platform": platform.platform(), "threads": args.threads},
+        "machine": machine_facts(args.threads),
     }
     (output / "run.json").write_text(json.dumps(record, indent=1), encoding="utf-8")
     (model_dir / "training_run.json").write_text(json.dumps(record, indent=1), encoding="utf-8")

@@ -63,6 +63,11 @@ def test_bfloat16_autocast_only_where_the_cpu_has_it(runs) -> None:
     record, _, _ = runs
     assert record["config"]["bf16_autocast"] and record["config"]["bf16_fallback"]
     assert record["bf16_autocast_used"] is native_bfloat16()
+    # The record names the CPU, so a training time can be read against the machine it ran on.
+    machine = record["machine"]
+    assert machine["native_bfloat16"] is native_bfloat16() and machine["cpu"]
+    capabilities = {"DEFAULT", "VSX", "Z VECTOR", "NO AVX", "AVX2", "AVX512", "SVE256"}
+    assert machine["cpu_capability"] in capabilities
 
 
 def test_stance_temperature_is_fitted_on_validation_and_saved(runs) -> None:
