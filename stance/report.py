@@ -199,7 +199,8 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
     folder = Path(model_path) if model_path else stance.pipeline.DEFAULT_MODEL_DIR
     # The ONNX int8 export is what stance.load() runs by default: its validation figures sit
     # beside the fp32 and fp16 ones.
-    onnx = stance.load(model_path, backend="onnx")._predictor if has_onnx(folder) else None
+    onnx_pipeline = stance.load(model_path, backend="onnx") if has_onnx(folder) else None
+    onnx = onnx_pipeline._predictor if onnx_pipeline else None
     validation_onnx = backend_accuracy(onnx, split["validation"]) if onnx else None
     # The test figures of the default backend, beside the torch ones the targets table leads
     # with, so a user sees what `stance.predict()` itself scores.
@@ -222,6 +223,8 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
         "test": test,
         "validation_shipped": validation,
         "validation_onnx": validation_onnx,
+        # "auto" picks the matrix products by the CPU, so the ONNX figures depend on it.
+        "onnx_compute": onnx_pipeline.onnx_compute if onnx_pipeline else None,
         "test_onnx": test_onnx,
         "test_packed": test_packed,
         "prediction_window": list(predictor.model.config.prediction_window),
@@ -402,7 +405,8 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
         "",
         "*Achieved*: the trained weights (fp16, torch backend), as in every table below. "
         "*Default backend*: the int8 ONNX export that `stance.load()` runs, on the same test "
-        "split (PolNeAR is evaluated with the torch backend only).",
+        f"split{onnx_compute_text(results.get('onnx_compute'))} (PolNeAR is evaluated with the "
+        "torch backend only).",
         "",
         markdown_table(
             ["measure", "target", "achieved", "met", "default backend (ONNX int8)", "met"],
@@ -549,7 +553,8 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             "The shipped torch weights are fp16 with the base word embeddings frozen and "
             f"restored from the sha256-verified base package; training ran in {precision}. "
             "The ONNX export (`python -m stance.export_onnx`), which `stance.load()` runs by "
-            "default, has int8 weights and activations. The first row was scored during "
+            "default, has int8 weights (and int8 activations where the CPU has VNNI or AMX"
+            f"{onnx_compute_text(results.get('onnx_compute'))}). The first row was scored during "
             f"training, in the training windows ({window_text(results.get('training_window'))}); "
             "the shipped rows in the prediction windows "
             f"({window_text(results.get('prediction_window'))}, chosen on validation: "
@@ -675,6 +680,20 @@ def kept_weights_text(record: dict[str, Any]) -> str:
     )
 
 
+def onnx_compute_text(compute: str | None) -> str:
+    """How the ONNX figures' matrix products ran, for reports made since that was recorded.
+
+    Example:
+        >>> onnx_compute_text("fp32")
+        '; on the CPU this report ran on, its matrix products ran in fp32'
+        >>> onnx_compute_text(None)
+        ''
+    """
+    if not compute:
+        return ""
+    return f"; on the CPU this report ran on, its matrix products ran in {compute}"
+
+
 def trained_in_bfloat16(record: dict[str, Any]) -> bool:
     """Whether a run's forward passes ran under bfloat16 autocast.
 
@@ -726,7 +745,7 @@ def window_limitation(window: list[int] | None) -> str:
 
 def render_model_card(results: dict[str, Any], report_name: str) -> str:
     """The Hugging Face model card, with model-index metadata filled from the run."""
-    from stance.decoding import CONTENT_MIN_SIBLING_WORDS
+    from stance.decoding import CONTENT_MIN_SIBLING_WORDS, ONE_STATEMENT_PER_CONTENT_GAP_WORDS
     from stance.evaluation import markdown_table
 
     test = results["test"]
@@ -846,7 +865,9 @@ stray runs, one-token gaps bridged inside a content, two contents of one cue
 with the same stance joined when only a few words of the same sentence lie between them, as the
 guidelines split conjoined clauses only when their stances differ, and scraps of under
 {CONTENT_MIN_SIBLING_WORDS} words beside a longer content of the same cue dropped unless they are
-a whole quote). The torch weights are
+a whole quote; and one statement per content, as in the guidelines: two cues of one content at
+most {ONE_STATEMENT_PER_CONTENT_GAP_WORDS} words apart are joined into one cue, else the nearer
+keeps it). The torch weights are
 stored in fp16 without the (frozen) word embeddings, which are restored from the base package
 after checking its sha256. `stance.load()` runs the int8 ONNX export in `onnx/`, whose results
 do not depend on batch composition; its validation figures sit beside the fp32 and fp16 ones in

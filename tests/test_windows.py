@@ -320,3 +320,66 @@ def test_a_verb_group_cut_at_its_auxiliary_is_one_cue(nlp, monkeypatch) -> None:
     # A verb and the reporting noun after it stay two cues (a nested statement).
     text = "The bakery denied reports that its ovens had failed an inspection."
     assert {"denied", "reports"} <= {s.cue.text for s in nlp.predict(text)}
+
+
+def _statement(text: str, cue: str, content: str, source: str | None = None, score: float = 0.9):
+    from stance.types import Span, Statement
+
+    def span(part: str) -> Span:
+        start = text.index(part)
+        return Span.from_offsets(text, start, start + len(part))
+
+    return Statement(
+        source=span(source) if source else None,
+        cue=span(cue),
+        content=span(content),
+        label="assertion",
+        score=score,
+        scores={},
+    )
+
+
+def test_one_statement_per_content_keeps_the_nearest_cue_and_joins_fragments() -> None:
+    from stance.decoding import finalize, one_per_content
+
+    text = "Aides said on Monday that Pryce, the mayor reported, had resigned the post."
+    content = "had resigned the post"
+    near = _statement(text, "reported", content, source="the mayor", score=0.6)
+    far = _statement(text, "said", content, source="Aides", score=0.99)
+    # Cues 5 words apart: the one nearest the content stays, whatever the scores.
+    assert one_per_content(text, [far, near], 2) == [near]
+    # Within the gap, the cues are one cue; the source comes from the first that has one.
+    text = "Critics posted on social media saying the toll would rise."
+    first = _statement(text, "posted on social media", "the toll would rise")
+    second = _statement(text, "saying", "the toll would rise", source="Critics")
+    (joined,) = one_per_content(text, [second, first], 2)
+    assert joined.cue.text == "posted on social media saying"
+    assert joined.source is not None and joined.source.text == "Critics"
+    # Different contents are left alone, and the rule can be switched off.
+    other = _statement(text, "saying", "the toll")
+    assert len(finalize(text, [first, other])) == 2
+
+
+def test_rule_off_keeps_statements_sharing_a_content(monkeypatch) -> None:
+    from stance import decoding
+
+    text = "Critics posted on social media saying the toll would rise."
+    pair = [
+        _statement(text, "posted on social media", "the toll would rise"),
+        _statement(text, "saying", "the toll would rise"),
+    ]
+    monkeypatch.setattr(decoding, "ONE_STATEMENT_PER_CONTENT_GAP_WORDS", -1)
+    assert len(decoding.finalize(text, pair)) == 2
+
+
+def test_shipped_model_reads_each_content_once(nlp, corpus) -> None:
+    # Documents where the tagger reads one content under two cues (validation split, so they
+    # chose the rule): a cue cut in two ("told the Halden" + "Court"), and a cue and a
+    # participle ("posted on social media" + "saying").
+    docs = {d["id"]: d for d in corpus if d["id"] in {"crt-9102", "pol-0006"}}
+    for doc in docs.values():
+        statements = nlp.predict(doc["text"])
+        contents = [(s.content.start, s.content.end) for s in statements]
+        assert len(contents) == len(set(contents)), doc["id"]
+    posted = nlp.predict(docs["pol-0006"]["text"])
+    assert "posted on social media saying" in [s.cue.text for s in posted]
