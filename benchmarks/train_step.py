@@ -44,6 +44,7 @@ def time_steps(config: Path, bf16: bool, steps: int) -> dict[str, Any]:
         build_model,
         build_optimizer,
         set_seed,
+        steps_per_run,
         training_batch,
         training_windows,
     )
@@ -54,8 +55,7 @@ def time_steps(config: Path, bf16: bool, steps: int) -> dict[str, Any]:
     model, tokenizer = build_model(args)
     docs = [d for d in read_corpus(Path(args.corpus)) if d["split"] == "train"]
     windows = training_windows(args, docs[: args.max_train_documents], tokenizer, model.config)
-    steps_per_epoch = (len(windows) + args.batch_size - 1) // args.batch_size
-    total = steps_per_epoch * args.epochs
+    total = steps_per_run(len(windows), args)
     optimizer, scheduler = build_optimizer(model, args, total)
     generator = torch.Generator().manual_seed(args.seed)
     batches = batch_order(

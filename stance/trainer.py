@@ -407,26 +407,17 @@ def native_bfloat16() -> bool:
         return False
 
 
-def cpu_model() -> str:
-    """The CPU's model name as Linux reports it (``platform.processor()`` elsewhere)."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or "unknown"
-
-
 def machine_facts(threads: int) -> dict[str, Any]:
     """What a run's time depends on: platform, threads, CPU model, the instruction set PyTorch
     uses on it, and whether it has native bfloat16."""
     import torch
 
+    from stance.onnx_backend import cpuinfo_field
+
     return {
         "platform": platform.platform(),
         "threads": threads,
-        "cpu": cpu_model(),
+        "cpu": cpuinfo_field("model name") or platform.processor() or "unknown",
         "cpu_capability": torch.backends.cpu.get_cpu_capability(),
         "native_bfloat16": native_bfloat16(),
     }
@@ -716,6 +707,12 @@ def selection_score(scores: dict[str, Any]) -> float:
     return (scores["stance"]["macro_f1"] + scores["statements"]["f1"]) / 2
 
 
+def steps_per_run(windows: int, args: TrainingArguments) -> int:
+    """Optimisation steps of a run over ``windows`` training windows (the last batch may be
+    short)."""
+    return (windows + args.batch_size - 1) // args.batch_size * args.epochs
+
+
 def build_optimizer(model: Any, args: TrainingArguments, total_steps: int) -> tuple[Any, Any]:
     """AdamW with the encoder's and the heads' learning rates, and its warmup-then-linear
     schedule over ``total_steps``."""
@@ -783,8 +780,7 @@ def train(args: TrainingArguments, command: list[str] | None = None) -> dict[str
     set_seed(args.seed)  # before the model is built, so head initialisation is reproducible
     model, tokenizer = build_model(args)
     windows = training_windows(args, train_docs, tokenizer, model.config)
-    steps_per_epoch = (len(windows) + args.batch_size - 1) // args.batch_size
-    optimizer, scheduler = build_optimizer(model, args, steps_per_epoch * args.epochs)
+    optimizer, scheduler = build_optimizer(model, args, steps_per_run(len(windows), args))
     generator = torch.Generator().manual_seed(args.seed)
 
     bf16 = use_bf16_autocast(args, native_bfloat16())

@@ -129,9 +129,8 @@ def unmatched_kind(
     best = max(range(len(gold)), key=lambda i: overlaps[i])
     if overlaps[best] >= OVERLAP_THRESHOLD:
         return UNMATCHED_KINDS[0]
-    pieces = span_pieces(gold[best]["content"])
-    start, end = span_pieces(predicted["content"])[0][0], span_pieces(predicted["content"])[-1][1]
-    if pieces[0][0] <= start and end <= pieces[-1][1]:
+    pieces, predicted_pieces = span_pieces(gold[best]["content"]), span_pieces(predicted["content"])
+    if pieces[0][0] <= predicted_pieces[0][0] and predicted_pieces[-1][1] <= pieces[-1][1]:
         return UNMATCHED_KINDS[1] if len(pieces) > 1 else UNMATCHED_KINDS[2]
     return UNMATCHED_KINDS[3]
 
