@@ -72,6 +72,16 @@ class TrainingArguments:
         default=True,
         metadata={"help": "keep the base word and position embeddings frozen (not shipped)"},
     )
+    freeze_encoder_layers: int = field(
+        default=0,
+        metadata={
+            "help": "keep the base encoder's whole embedding block and its first N layers "
+            "frozen (0: only what freeze_word_embeddings freezes): backpropagation then stops "
+            "above them, which takes their backward pass off every step, and the shipped "
+            "weights leave them out (they are restored from the verified base encoder); "
+            "measured in reports/freeze-layers-trial.md"
+        },
+    )
     encoder_layers: int | None = field(
         default=None,
         metadata={
@@ -490,11 +500,17 @@ def build_model(args: TrainingArguments) -> tuple[Any, Any]:
         # load_base_encoder copies the weights the truncated encoder has names for: layers
         # 0..N-1, the bottom of the base stack, as in layer-dropping distillation baselines.
         keep["num_hidden_layers"] = args.encoder_layers
+    if not 0 <= args.freeze_encoder_layers <= keep["num_hidden_layers"]:
+        raise ValueError(
+            f"freeze_encoder_layers is {args.freeze_encoder_layers}, but the encoder has "
+            f"{keep['num_hidden_layers']} layers: set it between 0 and "
+            f"{keep['num_hidden_layers']}"
+        )
     config = StanceConfig(
         encoder_config=keep,
         base_model=args.base_model,
         base_weights_sha256=args.base_weights_sha256,
-        frozen_base_parameters=FROZEN_EMBEDDINGS if args.freeze_word_embeddings else [],
+        frozen_base_parameters=[],
         window_length=args.window_length,
         window_overlap=args.window_overlap,
         role_layers=args.role_layers,
@@ -507,11 +523,44 @@ def build_model(args: TrainingArguments) -> tuple[Any, Any]:
     )
     model = StanceModel(config)
     model.load_base_encoder()
-    if args.freeze_word_embeddings:
-        for name, parameter in model.encoder.named_parameters():
-            if name in FROZEN_EMBEDDINGS:
-                parameter.requires_grad_(False)
+    frozen = frozen_encoder_parameters(
+        [name for name, _ in model.encoder.named_parameters()],
+        args.freeze_word_embeddings,
+        args.freeze_encoder_layers,
+    )
+    for name, parameter in model.encoder.named_parameters():
+        if name in frozen:
+            parameter.requires_grad_(False)
+    # Recorded in the config, so saving leaves them out and loading restores them from the base.
+    config.frozen_base_parameters = frozen
     return model, WordPieceTokenizer.from_folder(folder)
+
+
+def frozen_encoder_parameters(
+    names: list[str], word_embeddings: bool, layers: int
+) -> list[str]:
+    """The encoder parameters a run keeps at their base values, in the encoder's order.
+
+    Args:
+        names: The encoder's parameter names.
+        word_embeddings: Freeze the word and position embeddings (``freeze_word_embeddings``).
+        layers: Freeze the whole embedding block and the first ``layers`` layers
+            (``freeze_encoder_layers``): only then does no gradient reach below them.
+
+    Example:
+        >>> names = ["embeddings.word_embeddings.weight", "embeddings.LayerNorm.weight",
+        ...          "encoder.layer.0.output.dense.weight", "encoder.layer.1.output.dense.weight"]
+        >>> frozen_encoder_parameters(names, True, 0)
+        ['embeddings.word_embeddings.weight']
+        >>> frozen_encoder_parameters(names, True, 1)[1:]
+        ['embeddings.LayerNorm.weight', 'encoder.layer.0.output.dense.weight']
+    """
+    prefixes = ("embeddings.", *(f"encoder.layer.{i}." for i in range(layers))) if layers else ()
+    return [
+        name
+        for name in names
+        if name.startswith(prefixes) or (word_embeddings and name in FROZEN_EMBEDDINGS)
+    ]
 
 
 def gold_stance_predictions(

@@ -234,3 +234,55 @@ def test_encoder_layers_keeps_the_bottom_of_the_base_stack() -> None:
         assert torch.equal(own[name], base[name])
     with pytest.raises(ValueError, match="between 1 and 6"):
         build_model(TrainingArguments.from_json(path, encoder_layers=7))
+
+
+def test_frozen_encoder_layers_stay_base_and_are_not_shipped(tmp_path: Path) -> None:
+    import torch
+    from safetensors.torch import load_file
+
+    from stance.base_encoder import verified_weights
+    from stance.corpus import read_corpus
+    from stance.modeling import load_folder
+    from stance.trainer import (
+        TrainingArguments,
+        _train_step,
+        build_model,
+        build_optimizer,
+        training_batch,
+        training_windows,
+    )
+
+    path = REPO / "training" / "configs" / "default.json"
+    # No warm-up: its first step has learning rate 0 and would move nothing.
+    args = TrainingArguments.from_json(
+        path, freeze_encoder_layers=2, batch_size=4, warmup_ratio=0.0
+    )
+    model, tokenizer = build_model(args)
+    frozen = set(model.config.frozen_base_parameters)
+    assert "embeddings.LayerNorm.weight" in frozen and "encoder.layer.1.output.dense.bias" in frozen
+    assert not any(name.startswith("encoder.layer.2.") for name in frozen)
+    # A real optimisation step: no gradient reaches the frozen block, the layers above it learn.
+    docs = [d for d in read_corpus(Path(args.corpus)) if d["split"] == "train"][:4]
+    windows = training_windows(args, docs, tokenizer, model.config)
+    optimizer, scheduler = build_optimizer(model, args, 10)
+    generator = torch.Generator().manual_seed(0)
+    batch = training_batch(windows, list(range(4)), args, generator, tokenizer.pad_token_id)
+    before = {k: v.clone() for k, v in model.encoder.state_dict().items()}
+    model.train()
+    _train_step(model, batch, optimizer, scheduler, False)
+    after = model.encoder.state_dict()
+    base = load_file(str(verified_weights(args.base_model, args.base_weights_sha256)))
+    for name in frozen:
+        assert torch.equal(after[name], base[name]), name
+    assert not torch.equal(
+        after["encoder.layer.2.output.dense.weight"], before["encoder.layer.2.output.dense.weight"]
+    )
+    # Saved without the frozen block; loading restores it from the verified base encoder.
+    model.save_pretrained(tmp_path / "model")
+    saved = load_file(str(tmp_path / "model" / "model.safetensors"))
+    assert not {f"encoder.{name}" for name in frozen} & set(saved)
+    loaded = load_folder(tmp_path / "model").encoder.state_dict()
+    assert torch.equal(loaded["encoder.layer.0.attention.self.query.weight"],
+                       base["encoder.layer.0.attention.self.query.weight"])  # fmt: skip
+    with pytest.raises(ValueError, match="between 0 and 6"):
+        build_model(TrainingArguments.from_json(path, freeze_encoder_layers=7))
