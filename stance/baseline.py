@@ -41,7 +41,7 @@ from typing import Any
 
 import pysbd
 
-from stance.corpus import QUOTE_CHARS
+from stance.corpus import PRONOUNS, QUOTE_CHARS
 from stance.evaluation import trim_offsets
 from stance.types import LABELS, Span, Statement
 
@@ -175,7 +175,6 @@ _TRAILING_FILLER = {
     "have",
     "had",
 }
-_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
 _CONNECTORS = {"of", "the", "for", "and", "de", "van", "von", "al", "la", "le", "du", "del"}
 _MAX_SOURCE_WORDS = 8
 # Where a source written after the cue ("said Marsh on Tuesday") stops.
@@ -633,7 +632,7 @@ def _trim_source(text: str, start: int, end: int) -> tuple[int, int] | None:
 def _trailing_name(text: str, words: list[tuple[int, int]]) -> list[tuple[int, int]]:
     """The trailing pronoun or capitalised run (with inner connectors) of a long word run."""
     last = text[words[-1][0] : words[-1][1]]
-    if last.lower() in _PRONOUNS:
+    if last.lower() in PRONOUNS:
         return words[-1:]
     kept: list[tuple[int, int]] = []
     for start, end in reversed(words):

@@ -98,8 +98,10 @@ DERIVED_CONSTRUCTIONS: tuple[str, ...] = (
 FAR_CUE_WORDS = 8
 #: Content length in words from which a content counts as long.
 LONG_CONTENT_WORDS = 26
-_PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you"})
-_SENTENCE_BREAK = re.compile(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]")
+#: Personal pronouns that make a source a pronoun source (construction tags, error analysis).
+PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you"})
+#: A sentence end followed by the next sentence's capital: where a span crosses sentences.
+SENTENCE_BREAK = re.compile(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]")
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 QUOTE_CHARS = "\"'“”‘’«»„"
@@ -411,7 +413,7 @@ def derived_constructions(text: str, statements: Sequence[dict[str, Any]]) -> li
         tags: set[str] = set()
         if source is None:
             tags.add("no_source")
-        elif text[source["start"] : source["end"]].lower() in _PRONOUNS:
+        elif text[source["start"] : source["end"]].lower() in PRONOUNS:
             tags.add("pronoun_source")
         if content["end"] <= cue["start"]:
             tags.add("content_first")
@@ -441,7 +443,7 @@ def derived_constructions(text: str, statements: Sequence[dict[str, Any]]) -> li
         if _words("".join(gap)) >= FAR_CUE_WORDS:
             tags.add("far_cue")
         inner = text[content["start"] : content["end"]]
-        if _SENTENCE_BREAK.search(inner):
+        if SENTENCE_BREAK.search(inner):
             tags.add("multi_sentence_quote")
         if _words(inner) >= LONG_CONTENT_WORDS:
             tags.add("long_content")

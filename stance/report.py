@@ -592,24 +592,7 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             "",
             "## Training run",
             "",
-            f"Command: `{' '.join(record['command'])}`; {record['train_documents']} training "
-            f"documents ({record['train_windows']} windows); kept {kept_weights_text(record)}, "
-            "chosen on validation"
-            + (
-                f" (scored from epoch {first})"
-                if (first := record["config"].get("select_from_epoch", 1)) > 1
-                else ""
-            )
-            + f"; {record['train_seconds']} s on "
-            f"{record['machine']['threads']} CPU threads"
-            # Records before the CPU was recorded name only the thread count.
-            + (
-                f" of {machine['cpu']} ({machine['cpu_capability']})"
-                if "cpu" in (machine := record["machine"])
-                else ""
-            )
-            + f"; torch {record['versions']['torch']}, "
-            f"transformers {record['versions']['transformers']}.",
+training_line(record),
             "",
             markdown_table(
                 ["epoch", "val stance macro-F1", "val statement F1", "val content overlap F1"],
@@ -657,6 +640,35 @@ def limitation_figures(results: dict[str, Any]) -> str:
             f"plans, actions, topics) our guidelines do not annotate."
         )
     return note
+
+
+def training_line(record: dict[str, Any]) -> str:
+    """The report's one-line account of a training run: command, data, kept weights, time, CPU.
+
+    Example:
+        >>> record = {"command": ["python", "training/train.py", "default.json"],
+        ...     "train_documents": 10, "train_windows": 12, "best_epoch": 2,
+        ...     "history": [{"epoch": 1}, {"epoch": 2}], "config": {"select_from_epoch": 2},
+        ...     "train_seconds": 30.5, "machine": {"threads": 2},
+        ...     "versions": {"torch": "2.13.0", "transformers": "5.25.0"}}
+        >>> training_line(record)  # doctest: +NORMALIZE_WHITESPACE
+        'Command: `python training/train.py default.json`; 10 training documents (12 windows);
+        kept epoch 2 of 2, chosen on validation (scored from epoch 2); 30.5 s on 2 CPU threads;
+        torch 2.13.0, transformers 5.25.0.'
+    """
+    first = record["config"].get("select_from_epoch", 1)
+    machine = record["machine"]
+    return (
+        f"Command: `{' '.join(record['command'])}`; {record['train_documents']} training "
+        f"documents ({record['train_windows']} windows); kept {kept_weights_text(record)}, "
+        "chosen on validation"
+        + (f" (scored from epoch {first})" if first > 1 else "")
+        + f"; {record['train_seconds']} s on {machine['threads']} CPU threads"
+        # Records before the CPU was recorded name only the thread count.
+        + (f" of {machine['cpu']} ({machine['cpu_capability']})" if "cpu" in machine else "")
+        + f"; torch {record['versions']['torch']}, "
+        f"transformers {record['versions']['transformers']}."
+    )
 
 
 def kept_weights_text(record: dict[str, Any]) -> str:

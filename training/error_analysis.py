@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from stance.corpus import PRONOUNS, SENTENCE_BREAK
 from stance.evaluation import (
     OVERLAP_THRESHOLD,
     greedy_match,
@@ -29,9 +30,6 @@ from stance.evaluation import (
     span_tokens,
     token_f1,
 )
-
-_PRONOUNS = {"he", "she", "they", "it", "we", "i", "you"}
-_SENTENCE_END = re.compile(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]")
 
 
 def _start(span: dict[str, Any]) -> int:
@@ -54,7 +52,7 @@ def _source_kind(text: str, statement: dict[str, Any]) -> str:
     if source is None:
         return "none"
     words = source["text"].lower().split()
-    if len(words) == 1 and words[0] in _PRONOUNS:
+    if len(words) == 1 and words[0] in PRONOUNS:
         return "pronoun"
     if words and words[0] in {"the", "a", "an", "one", "two", "officials", "sources"}:
         return "description"
@@ -72,13 +70,13 @@ def features(text: str, statement: dict[str, Any]) -> dict[str, str]:
     cue_words = re.findall(r"[a-z]+", cue["text"].lower())
     return {
         "content length (words)": _length_bucket(tokens),
-        "content sentences": "several" if _SENTENCE_END.search(text[c_start:c_end]) else "one",
+        "content sentences": "several" if SENTENCE_BREAK.search(text[c_start:c_end]) else "one",
         "order": "content before cue" if c_end <= q_start else "cue before content",
         "source": _source_kind(text, statement),
         "words between cue and content": "0-3"
         if gap_words <= 3
         else ("4-10" if gap_words <= 10 else ">10"),
-        "cue in another sentence": "yes" if _SENTENCE_END.search(gap) else "no",
+        "cue in another sentence": "yes" if SENTENCE_BREAK.search(gap) else "no",
         "cue word": cue_words[0] if cue_words else "?",
     }
 
