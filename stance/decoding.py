@@ -143,6 +143,11 @@ CONTENT_MIN_SIBLING_WORDS = 4
 #: Chosen on validation: mean statement F1 0.8696 -> 0.8735, 5 to 12 words alike, 0 to 3 words
 #: 0.8728 (reports/one-statement-per-content-sweep.md); cue exact F1 is lower at 10 words.
 ONE_STATEMENT_PER_CONTENT_GAP_WORDS = 5
+#: Cut a content that runs over a paragraph break to the paragraph nearest its cue: in the
+#: corpus no span crosses one (a quote going on in a new paragraph is a statement of its own,
+#: GUIDELINES.md), but the tagger can run an embedded post's content back into the paragraph
+#: above its "— Name (@handle)" line.
+CONTENT_WITHIN_PARAGRAPH = True
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201c\u201d\u2018\u2019]*\s")
 #: Start prediction windows at sentence starts (stance.windows.window_bounds), so that a window
@@ -595,12 +600,22 @@ def short_siblings(
     }
 
 
-def char_span(text: str, window: Window, start_token: int, end_token: int) -> Span | None:
+def char_span(
+    text: str, window: Window, start_token: int, end_token: int, punctuation_only: bool = False
+) -> Span | None:
     """The characters of a token range, widened to whole words and without edge punctuation.
 
     Spans are made of whole words (the guidelines' rule), but the tagger works on word pieces
     and can open or close a span inside a word ("Br|exit"); such spans are widened to the word.
     The loops run over the few characters at a span's edges, never over tokens.
+
+    Args:
+        text: The document text.
+        window: The window the token range is in.
+        start_token: The range's first token.
+        end_token: The token after its last.
+        punctuation_only: Keep a span that is punctuation alone instead of trimming it away:
+            for cues, which can be a transcript turn's colon or an embedded post's dash.
     """
     start = int(window.offsets[start_token, 0])
     end = int(window.offsets[end_token - 1, 1])
@@ -608,11 +623,20 @@ def char_span(text: str, window: Window, start_token: int, end_token: int) -> Sp
         start -= 1
     while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
         end += 1
-    while start < end and text[start] in _EDGE_PUNCTUATION:
-        start += 1
-    while end > start and text[end - 1] in _EDGE_PUNCTUATION:
-        end -= 1
+    untrimmed = start, end
+    start, end = _trim_edges(text, start, end, _EDGE_PUNCTUATION.__contains__)
+    if end <= start and punctuation_only:
+        start, end = _trim_edges(text, *untrimmed, str.isspace)
     return Span.from_offsets(text, start, end) if end > start else None
+
+
+def _trim_edges(text: str, start: int, end: int, drop: Callable[[str], bool]) -> tuple[int, int]:
+    """The range without the characters ``drop`` accepts at either end."""
+    while start < end and drop(text[start]):
+        start += 1
+    while end > start and drop(text[end - 1]):
+        end -= 1
+    return start, end
 
 
 def _ranges_mask(starts: np.ndarray, ends: np.ndarray, width: int) -> np.ndarray:
@@ -672,10 +696,46 @@ def one_per_content(text: str, statements: Sequence[Statement], gap_words: int) 
     return kept
 
 
+def within_paragraph(text: str, statement: Statement) -> Statement | None:
+    r"""The statement with its content cut to the paragraph nearest its cue, if it ran over a
+    paragraph break (None if nothing but punctuation is left).
+
+    Example:
+        >>> from stance.types import Span
+        >>> text = "KESSEL: No, it is not.\nThe ferry runs on Monday.\n— Ivo Sand (@ivo) May 2"
+        >>> post = Statement(source=Span.from_offsets(text, 51, 59),
+        ...     cue=Span.from_offsets(text, 49, 50), content=Span.from_offsets(text, 8, 47),
+        ...     label="assertion", score=0.9, scores={})
+        >>> within_paragraph(text, post).content.text
+        'The ferry runs on Monday'
+    """
+    content = statement.content
+    if "\n" not in content.text:
+        return statement
+    pieces: list[tuple[int, int]] = []
+    start = content.start
+    for line in content.text.split("\n"):
+        begin, end = _trim_edges(
+            text, start, start + len(line), lambda c: c in _EDGE_PUNCTUATION or c.isspace()
+        )
+        start += len(line) + 1
+        if _WORD.search(text, begin, end):
+            pieces.append((begin, end))
+    if not pieces:
+        return None
+    cue = statement.cue
+    begin, end = min(pieces, key=lambda p: max(p[0] - cue.end, cue.start - p[1], 0))
+    return dataclasses.replace(statement, content=Span.from_offsets(text, begin, end))
+
+
 def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
     """Sorts statements by content then cue start and drops duplicates: exact span duplicates,
     and statements sharing a content (:func:`one_per_content`, unless
-    :data:`ONE_STATEMENT_PER_CONTENT_GAP_WORDS` is -1)."""
+    :data:`ONE_STATEMENT_PER_CONTENT_GAP_WORDS` is -1). Contents are first kept within one
+    paragraph (:func:`within_paragraph`, unless :data:`CONTENT_WITHIN_PARAGRAPH` is off)."""
+    if CONTENT_WITHIN_PARAGRAPH:
+        cut = (within_paragraph(text, st) for st in statements)
+        statements = [st for st in cut if st is not None]
     unique: dict[tuple[Any, ...], Statement] = {}
     for st in statements:
         key = st.span_key()
@@ -979,11 +1039,11 @@ class Predictor:
             return
 
         # Character spans: Python per span (word widening needs the text), not per token.
-        def span_of(p: int, start: int, end: int) -> Span | None:
+        def span_of(p: int, start: int, end: int, cue: bool = False) -> Span | None:
             window = windows[pair_window[p]]
-            return char_span(texts[window.doc_index], window, start, end)
+            return char_span(texts[window.doc_index], window, start, end, punctuation_only=cue)
 
-        cues = [span_of(p, cue_starts[p], cue_ends[p]) for p in range(n_pairs)]
+        cues = [span_of(p, cue_starts[p], cue_ends[p], cue=True) for p in range(n_pairs)]
         sources = [
             span_of(p, s_starts[b], s_ends[b]) if b >= 0 else None
             for p, b in enumerate(best_source.tolist())

@@ -107,10 +107,20 @@ def span_tokens(text: str, span: SpanDict) -> Tokens:
     Example:
         >>> sorted(span_tokens('"We rebuild," she said', {"start": 0, "end": 12}))
         [(1, 3), (4, 11)]
+        >>> sorted(span_tokens("KESSEL: No.", {"start": 6, "end": 7}))  # a colon cue
+        [(6, 7)]
     """
     tokens: set[tuple[int, int]] = set()
     for start, end in span_pieces(span):
         tokens.update((start + m.start(), start + m.end()) for m in _WORD.finditer(text[start:end]))
+    if not tokens:
+        # A cue can be punctuation alone: a transcript turn's colon, the dash before an embedded
+        # post's author. Its characters (quote marks aside) are its tokens, so it can match the
+        # same punctuation.
+        tokens.update(
+            (i, i + 1) for start, end in span_pieces(span) for i in range(start, end)
+            if not text[i].isspace() and text[i] not in QUOTE_CHARS
+        )  # fmt: skip
     return frozenset(tokens)
 
 
@@ -186,9 +196,17 @@ def exact_key(text: str, span: SpanDict) -> frozenset[tuple[int, int]]:
         >>> text = '"The port is closed," she said.'
         >>> exact_key(text, {"start": 0, "end": 21}) == exact_key(text, {"start": 1, "end": 19})
         True
+        >>> exact_key("KESSEL: No.", {"start": 6, "end": 7})
+        frozenset({(6, 7)})
     """
-    trimmed = (trim_offsets(text, start, end) for start, end in span_pieces(span))
-    return frozenset((start, end) for start, end in trimmed if start < end)
+    pieces = span_pieces(span)
+    trimmed = frozenset(
+        (start, end) for start, end in (trim_offsets(text, *piece) for piece in pieces)
+        if start < end
+    )  # fmt: skip
+    # Punctuation alone (a transcript turn's colon cue) is its own identity, not an empty one
+    # that would equal every other.
+    return trimmed or frozenset((start, end) for start, end in pieces if start < end)
 
 
 # --------------------------------------------------------------------------------------------

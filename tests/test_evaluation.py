@@ -103,6 +103,22 @@ def test_span_tokens_ignore_punctuation_and_quotes():
     assert span_tokens(text, {"start": 0, "end": 1}) == frozenset()
 
 
+def test_punctuation_cues_match_by_their_characters():
+    # Transcript turns and embedded posts have a colon or a dash alone as their cue.
+    text = "KESSEL: No.\nOKONJO: Yes.\n— Ivo Sand (@ivo) May 2"
+    colon, other_colon, dash = (
+        {"start": i, "end": i + 1} for i in (text.index(":"), text.rindex(":"), text.index("—"))
+    )
+    assert token_f1(text, colon, colon) == 1.0 and token_f1(text, dash, dash) == 1.0
+    assert token_f1(text, colon, other_colon) == 0.0 and token_f1(text, colon, dash) == 0.0
+    assert exact_key(text, colon) != exact_key(text, other_colon)
+    gold = {"id": "t", "text": text, "statements": [
+        {"source": span(text, "KESSEL"), "cue": colon, "content": span(text, "No")},
+    ]}  # fmt: skip
+    assert span_scores([gold], [gold], "cue", "overlap")["f1"] == 1.0
+    assert span_scores([gold], [gold], "cue", "exact")["f1"] == 1.0
+
+
 def test_token_f1_partial_overlap_and_empty():
     # "the port was closed" (4 tokens) vs "the port was closed and would reopen" (7 tokens).
     assert token_f1(
