@@ -226,7 +226,7 @@ configs:
         for bucket, low, high in (("1–3", 1, 3), ("4–7", 4, 7), ("8–20", 8, 20), ("21+", 21, 10**9))
     ]
     return f"""{yaml}
-# stance corpus: attributed statements and epistemic stance in news (v5)
+# stance corpus: attributed statements and epistemic stance in news (v6)
 
 Wire-style news documents in English, annotated with every **attributed statement**
 (source, cue and content as character spans) and the **epistemic stance** of the source toward
@@ -328,7 +328,11 @@ indirect clauses with partial quotes inside, narration next to quotes and cues o
 business, courts, health, local government, conflict, climate and diplomacy; 9201 and up in
 politics) aimed at the v4 model's commonest stance confusions (denial against negative
 assertion, speculation against hedge and assertion) and at speech-act cues ("Decisions from
-the v6 batch"). Earlier documents kept their ids and splits.
+the v6 batch"). Version 6 added 46 more (ids numbered 9301 and up) aimed at the remaining
+denial/assertion confusions, at speaker resolution and at forms real news uses and the corpus
+lacked: printed transcripts, embedded social-media posts, honorifics, anonymous sourcing and
+short contents under cues other than "say" ("Decisions from the v7 batch", "Decisions from the
+v8 batch"). Earlier documents kept their ids and splits.
 
 ## Limitations
 

@@ -146,3 +146,25 @@ def test_curly_quotes_read_as_straight_ones(nlp) -> None:
 
     found = read(nlp.predict(straight))
     assert len(found) >= 2 and found == read(nlp.predict(curly))
+
+
+def test_transcript_turns_and_embedded_posts(nlp) -> None:
+    # A transcript turn's cue is its colon, an embedded post's is the dash before its author
+    # (GUIDELINES.md, "Decisions from the v8 batch"); neither content runs into the paragraph
+    # above it.
+    text = (
+        "The exchange on the budget ran as follows:\n"
+        "MORVAN: Will you raise the fuel levy next year?\n"
+        "OKONJO: No. The levy stays where it is, and it will not rise while I am minister.\n"
+        "Hours later the ferry operator posted on its own account.\n"
+        "The ferry will run again on Monday, and fares will stay frozen until June.\n"
+        "— Kaya Lindqvist (@kayalind) March 3, 2026"
+    )
+    statements = nlp.predict(text)
+    check_offsets(text, statements)
+    found = {(st.source.text if st.source else None, st.cue.text): st for st in statements}
+    assert found[("MORVAN", ":")].label == "speculation"
+    assert found[("OKONJO", ":")].label == "denial"
+    post = found[("Kaya Lindqvist", "—")]
+    assert post.content.text.startswith("The ferry will run again on Monday")
+    assert all("\n" not in st.content.text for st in statements)

@@ -10,7 +10,9 @@ FLOORS = {
     "stance_macro_f1": 0.88,
     "statement_f1": 0.83,
     "content_overlap_f1": 0.93,
-    "speaker_resolution_accuracy": 0.84,
+    # 0.843 in the report of 2026-12-06: its test split gained transcripts and embedded posts
+    # (corpus v6), whose speakers resolve less well (the earlier test documents held 0.899).
+    "speaker_resolution_accuracy": 0.81,
 }
 #: Expected calibration error of the stance scores on the test split: the uncalibrated scores
 #: of the same weights measured 0.078 (reports of 2026-12-05); the calibrated ones, a few

@@ -208,8 +208,17 @@ def test_both_backends_resolve_the_same_speakers() -> None:
             and max(a.content.start, b.content.start) < min(a.content.end, b.content.end)
         ]
         assert len(pairs) == len(torch_found) == len(onnx_found)
-        agree = sum(a.speaker == b.speaker for a, b in pairs)
+        # The same speaker: both none, or overlapping mentions (the edge-word effect above can
+        # also move a source's and so its speaker's last word: "The regional water authority
+        # on" against "The regional water authority").
+        agree = sum(same_speaker(a.speaker, b.speaker) for a, b in pairs)
         assert agree >= 0.9 * len(pairs)
+
+
+def same_speaker(a, b) -> bool:
+    if a is None or b is None:
+        return a is b
+    return max(a.start, b.start) < min(a.end, b.end)
 
 
 def test_cli_table_groups_statements_by_speaker() -> None:
