@@ -397,21 +397,22 @@ class DocumentSpeakers:
 def candidate_words(
     text: str, mention: tuple[int, int], common: frozenset[str]
 ) -> tuple[frozenset[str], frozenset[str]]:
-    """What the decoding rules match a candidate mention by: its name words, and its lower-case
-    words together with those just before it in its sentence (``HEAD_CONTEXT_CHARS``: a tagged
-    "Goldcoast Sound" may be introduced as "record label Goldcoast Sound").
+    """What the decoding rules match a candidate mention by: its name words, case-folded (a
+    transcript's "KESSEL" is "Dario Kessel"), and its lower-case words together with those just
+    before it in its sentence (``HEAD_CONTEXT_CHARS``: a tagged "Goldcoast Sound" may be
+    introduced as "record label Goldcoast Sound").
 
     Example:
         >>> text = "The record label Goldcoast Sound said"
         >>> names, words = candidate_words(text, (17, 32), frozenset())
         >>> sorted(names), "label" in words
-        (['Goldcoast', 'Sound'], True)
+        (['goldcoast', 'sound'], True)
     """
     before = text[max(0, mention[0] - HEAD_CONTEXT_CHARS) : mention[0]]
     before = re.split(r"[.!?;:\n]", before)[-1]  # not across a sentence end
     inside = text[mention[0] : mention[1]]
     return (
-        frozenset(name_words(inside, common)),
+        frozenset(word.casefold() for word in name_words(inside, common)),
         frozenset(_WORD.findall((before + inside).lower())),
     )
 
@@ -459,9 +460,10 @@ def decoding_rules(
             if overlap_of_shorter(mention, last_speaker) >= 0.5:
                 scores[2 + j] += PRONOUN_RECENCY_BONUS
     elif kind == "name":
-        names = frozenset(name_words(words, common))
+        names = frozenset(word.casefold() for word in name_words(words, common))
         for j, (fuller, _) in enumerate(near_words):
-            if names < fuller:  # "Renvall" → "Finance Minister Oskar Renvall"
+            # "Renvall" (or a transcript's "RENVALL") → "Finance Minister Oskar Renvall"
+            if names < fuller:
                 scores[2 + j] += NAME_MATCH_BONUS
     return scores
 
@@ -680,8 +682,8 @@ def resolution_type(source: str, speaker: str | None, common: frozenset[str]) ->
     Example:
         >>> common = frozenset({"the", "minister", "finance"})
         >>> [resolution_type(s, "Finance Minister Oskar Renvall", common)
-        ...  for s in ("he", "Renvall", "the minister")]
-        ['pronoun', 'surname', 'description']
+        ...  for s in ("he", "Renvall", "RENVALL", "the minister")]
+        ['pronoun', 'surname', 'surname', 'description']
         >>> resolution_type("a senior official", None, common)
         'never_named'
     """
@@ -689,8 +691,8 @@ def resolution_type(source: str, speaker: str | None, common: frozenset[str]) ->
         return "never_named"
     if source.lower() in PRONOUNS:
         return "pronoun"
-    names = name_words(source, common)
-    if names and set(names) <= set(name_words(speaker, common)):
+    names = {word.casefold() for word in name_words(source, common)}
+    if names and names <= {word.casefold() for word in name_words(speaker, common)}:
         return "surname"
     return "description"
 
