@@ -30,15 +30,14 @@ DEFAULT_CONFIG = REPO / "training" / "configs" / "default.json"
 MODES = ("fp32", "bf16_autocast")
 
 
-def time_steps(config: Path, bf16: bool, steps: int) -> dict[str, Any]:
-    """Seconds per training step of ``config`` (the mean over its first ``steps`` batches after
-    one warm-up batch, the same batches in every mode), and the run's step count, with the
-    model, batches and optimizer ``train`` uses."""
+def time_steps(args: Any, bf16: bool, steps: int) -> dict[str, Any]:
+    """Seconds per training step of a config's ``TrainingArguments`` (the mean over its first
+    ``steps`` batches after one warm-up batch, the same batches in every mode), and the run's
+    step count, with the model, batches and optimizer ``train`` uses."""
     import torch
 
     from stance.corpus import read_corpus
     from stance.trainer import (
-        TrainingArguments,
         _train_step,
         batch_order,
         build_model,
@@ -49,7 +48,6 @@ def time_steps(config: Path, bf16: bool, steps: int) -> dict[str, Any]:
         training_windows,
     )
 
-    args = TrainingArguments.from_json(config)
     torch.set_num_threads(args.threads)
     set_seed(args.seed)
     model, tokenizer = build_model(args)
@@ -122,11 +120,9 @@ def main(argv: list[str] | None = None) -> int:
 
     from stance.trainer import TrainingArguments, machine_facts, use_bf16_autocast
 
-    modes = {
-        mode: time_steps(options.config, mode == "bf16_autocast", options.steps) for mode in MODES
-    }
-    config = options.config.resolve()
     args = TrainingArguments.from_json(options.config)
+    modes = {mode: time_steps(args, mode == "bf16_autocast", options.steps) for mode in MODES}
+    config = options.config.resolve()
     machine = machine_facts(args.threads)
     native = machine["native_bfloat16"]
     record = {

@@ -650,10 +650,15 @@ def window_start(window: Window) -> int:
     return int(real[0, 0]) if len(real) else 0
 
 
+def _distance(a: tuple[int, int], b: tuple[int, int]) -> int:
+    """Characters between two ``(start, end)`` ranges (0 when they touch or overlap)."""
+    return max(b[0] - a[1], a[0] - b[1], 0)
+
+
 def _cue_distance(statement: Statement) -> int:
     """Characters between a statement's cue and its content (0 when they touch or overlap)."""
     cue, content = statement.cue, statement.content
-    return max(content.start - cue.end, cue.start - content.end, 0)
+    return _distance((cue.start, cue.end), (content.start, content.end))
 
 
 def one_per_content(text: str, statements: Sequence[Statement], gap_words: int) -> list[Statement]:
@@ -723,8 +728,8 @@ def within_paragraph(text: str, statement: Statement) -> Statement | None:
             pieces.append((begin, end))
     if not pieces:
         return None
-    cue = statement.cue
-    begin, end = min(pieces, key=lambda p: max(p[0] - cue.end, cue.start - p[1], 0))
+    cue = statement.cue.start, statement.cue.end
+    begin, end = min(pieces, key=lambda piece: _distance(cue, piece))
     return dataclasses.replace(statement, content=Span.from_offsets(text, begin, end))
 
 

@@ -592,7 +592,7 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             "",
             "## Training run",
             "",
-training_line(record),
+            training_line(record),
             "",
             markdown_table(
                 ["epoch", "val stance macro-F1", "val statement F1", "val content overlap F1"],

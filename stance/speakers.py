@@ -412,7 +412,7 @@ def candidate_words(
     before = re.split(r"[.!?;:\n]", before)[-1]  # not across a sentence end
     inside = text[mention[0] : mention[1]]
     return (
-        frozenset(word.casefold() for word in name_words(inside, common)),
+        folded_name_words(inside, common),
         frozenset(_WORD.findall((before + inside).lower())),
     )
 
@@ -460,7 +460,7 @@ def decoding_rules(
             if overlap_of_shorter(mention, last_speaker) >= 0.5:
                 scores[2 + j] += PRONOUN_RECENCY_BONUS
     elif kind == "name":
-        names = frozenset(word.casefold() for word in name_words(words, common))
+        names = folded_name_words(words, common)
         for j, (fuller, _) in enumerate(near_words):
             # "Renvall" (or a transcript's "RENVALL") → "Finance Minister Oskar Renvall"
             if names < fuller:
@@ -660,6 +660,17 @@ def name_words(mention: str, common: frozenset[str]) -> list[str]:
     return names
 
 
+def folded_name_words(mention: str, common: frozenset[str]) -> frozenset[str]:
+    """:func:`name_words` case-folded, as names are matched: a transcript's "KESSEL" is the
+    "Kessel" of "Dario Kessel".
+
+    Example:
+        >>> sorted(folded_name_words("KESSEL", frozenset()))
+        ['kessel']
+    """
+    return frozenset(word.casefold() for word in name_words(mention, common))
+
+
 def source_type(source: str, common: frozenset[str]) -> str:
     """How a source refers to its speaker: "pronoun", "name" or "description".
 
@@ -691,8 +702,8 @@ def resolution_type(source: str, speaker: str | None, common: frozenset[str]) ->
         return "never_named"
     if source.lower() in PRONOUNS:
         return "pronoun"
-    names = {word.casefold() for word in name_words(source, common)}
-    if names and names <= {word.casefold() for word in name_words(speaker, common)}:
+    names = folded_name_words(source, common)
+    if names and names <= folded_name_words(speaker, common):
         return "surname"
     return "description"
 

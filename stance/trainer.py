@@ -536,9 +536,7 @@ def build_model(args: TrainingArguments) -> tuple[Any, Any]:
     return model, WordPieceTokenizer.from_folder(folder)
 
 
-def frozen_encoder_parameters(
-    names: list[str], word_embeddings: bool, layers: int
-) -> list[str]:
+def frozen_encoder_parameters(names: list[str], word_embeddings: bool, layers: int) -> list[str]:
     """The encoder parameters a run keeps at their base values, in the encoder's order.
 
     Args:
