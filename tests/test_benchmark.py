@@ -1,6 +1,7 @@
 """benchmarks/run.py: a real (tiny) run of the driver, its rounds and its table."""
 
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -67,6 +68,18 @@ def test_train_step_benchmark_times_both_forward_modes(tmp_path: Path) -> None:
     native = native_bfloat16()
     assert f"native bfloat16: {'yes' if native else 'no'}" in done.stdout
     assert f"trains in {'bfloat16' if native else 'fp32'} on this CPU" in done.stdout
+    # The fp32 profile: shares of the step and the matrix products' floor, from the run.
+    profile = done.stdout.split("## Where a fp32 step goes")[1]
+    share = re.search(r"matrix products: (\d+)% of the step, ([\d.]+) GFLOP", profile)
+    assert share and 0 < int(share[1]) <= 100 and float(share[2]) > 0, profile
+    assert re.search(r"alone need \d+ s for the run's \d+ steps", profile), profile
+    fp32_only = subprocess.run([*command, "--steps", "1", "--modes", "fp32"], cwd=REPO, env=env,
+                               capture_output=True, text=True)  # fmt: skip
+    assert fp32_only.returncode == 0, fp32_only.stderr[-2000:]
+    assert "| fp32 |" in fp32_only.stdout and "| bf16_autocast |" not in fp32_only.stdout
     bad = subprocess.run([*command, "--steps", "0"], cwd=REPO, env=env, capture_output=True,
                          text=True)  # fmt: skip
     assert bad.returncode != 0 and "--steps must be at least 1" in bad.stderr
+    unknown = subprocess.run([*command, "--modes", "fp16"], cwd=REPO, env=env,
+                             capture_output=True, text=True)  # fmt: skip
+    assert unknown.returncode != 0 and "--modes takes fp32, bf16_autocast" in unknown.stderr
