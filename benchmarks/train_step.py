@@ -81,8 +81,10 @@ def time_steps(args: Any, bf16: bool, steps: int) -> dict[str, Any]:
     # Batches differ in length (group_by_length), so the projection scales the sample to the
     # run by padded tokens rather than by steps.
     lengths = [len(w) for w in windows]
-    run_scale = padded_tokens(batches, lengths) * args.epochs / padded_tokens(
-        batches[1 : steps + 1], lengths
+    run_scale = (
+        padded_tokens(batches, lengths)
+        * args.epochs
+        / padded_tokens(batches[1 : steps + 1], lengths)
     )
     record = {
         "seconds_per_step": round(per_step, 3),
@@ -157,9 +159,7 @@ def to_markdown(record: dict[str, Any]) -> str:
     steps_per_run = next(iter(record["modes"].values()))["steps_per_run"]
     ratio = record["bf16_over_fp32"]
     comparison = (
-        f"bfloat16 autocast takes {ratio}x the time of fp32 here; a"
-        if ratio is not None
-        else "A"
+        f"bfloat16 autocast takes {ratio}x the time of fp32 here; a" if ratio is not None else "A"
     )
     lines = [
         f"# Training step, {' vs '.join(record['modes'])} ({record['date']})",

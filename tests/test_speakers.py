@@ -363,3 +363,22 @@ def test_a_source_keeps_the_earliest_windows_vector() -> None:
     reversed_order.add_source(span, early, window_start=0)
     for doc in (in_order, reversed_order):
         assert doc.sources[(0, 8)] is early
+
+
+def test_name_match_ignores_courtesy_titles_and_takes_an_equal_mention() -> None:
+    from stance import speakers as sp
+
+    text = "Chairman Victor Amsel met Ms. Barre. Mr. Amsel said no. Pascoe asked. PASCOE: Why?"
+    amsel, barre, mr_amsel = (9, 21), (26, 35), (37, 46)
+    pascoe, label = (56, 62), (70, 76)
+    common = sp.lowercase_vocabulary([text])
+    near = [amsel, barre, pascoe]
+    words = [sp.candidate_words(text, span, common) for span in near]
+    # "Mr." is no name word: "Mr. Amsel" is the "Amsel" of "Chairman Victor Amsel" only.
+    scores = sp.decoding_rules(text, mr_amsel, near, np.zeros(5), None, common, words)
+    assert scores.tolist() == [0.0, 0.0, sp.NAME_MATCH_BONUS, 0.0, 0.0]
+    # A transcript label names the same person as a mention with exactly its name words.
+    scores = sp.decoding_rules(text, label, near, np.zeros(5), None, common, words)
+    assert scores.tolist() == [0.0, 0.0, 0.0, 0.0, sp.NAME_MATCH_BONUS]
+    assert sp.resolution_type("Mr. Amsel", "Chairman Victor Amsel", common) == "surname"
+    assert sp.resolution_type("Ms. Barre", "Chairman Victor Amsel", common) == "description"
