@@ -240,6 +240,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     import stance
     from stance.data import load_annotations
     from stance.polnear import load_polnear
+    from stance.report import onnx_compute_text
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=None, help="model folder or Hub id (default: shipped)")
@@ -262,10 +263,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.with_suffix(".json").write_text(json.dumps(results, indent=1) + "\n")
     # The onnx backend's matrix products depend on the CPU (int8 with VNNI, else fp32), and
-    # they can move a span's edge word: the page says which ran.
-    model = f"`{nlp.name}`, {nlp.backend} backend" + (
-        f" (matrix products in {nlp.onnx_compute} on this CPU)" if nlp.onnx_compute else ""
-    )
+    # they can move a span's edge word: the page says which ran, as the evaluation report does.
+    model = f"`{nlp.name}`, {nlp.backend} backend{onnx_compute_text(nlp.onnx_compute)}"
     args.output.with_suffix(".md").write_text(render(results, model))
     print(f"wrote {args.output}.md and .json", file=sys.stderr)
     return 0
