@@ -62,10 +62,11 @@ PRONOUN_RECENCY_BONUS = 5.0
 DESCRIPTION_SELF_PENALTY = 2.0
 #: Added to a named source's candidate whose name words include all of the source's
 #: ("Renvall" → "Finance Minister Oskar Renvall"; a transcript's "PASCOE" → a mention tagged
-#: "Pascoe": including equal sets raised validation surnames 0.947 → 0.974, all sources needing
-#: resolution 0.859 → 0.872, reports/speaker-decoding.md): 0 and 1 → 0.835 (surnames 0.84), 2 and 3
-#: → 0.846 (0.88). A penalty for named candidates sharing no name word with the source
-#: ("Lund" → "Jonas Ekdal") changed nothing at 1–5 (an earlier sweep) and was left out.
+#: "Pascoe"). Counting equal sets, not only strict supersets, raised validation surnames
+#: 0.947 → 0.974 and all sources needing resolution 0.859 → 0.872 (reports/speaker-decoding.md).
+#: The bonus's first sweep: 0 and 1 → 0.835 (surnames 0.84), 2 and 3 → 0.846 (0.88). A
+#: penalty for named candidates sharing no name word with the source ("Lund" → "Jonas
+#: Ekdal") changed nothing at 1–5 (an earlier sweep) and was left out.
 #: Re-chosen for the model trained on corpus v4 (training/sweep_speaker_rules.py,
 #: reports/speaker-rules-sweep.md): 6.
 NAME_MATCH_BONUS = 6.0
