@@ -720,15 +720,37 @@ def trained_in_bfloat16(record: dict[str, Any]) -> bool:
 
 
 def reproduction_note(record: dict[str, Any]) -> str:
-    """What a bit-for-bit reproduction of a run's weights needs of the CPU ("" when nothing)."""
+    """What a bit-for-bit reproduction of a run's weights needs of the CPU, and how to check it.
+
+    Example:
+        >>> fp32 = {"bf16_autocast_used": False,
+        ...         "machine": {"cpu": "AMD EPYC", "cpu_capability": "AVX2"}}
+        >>> print(reproduction_note(fp32).strip())  # doctest: +ELLIPSIS
+        The weights were trained in fp32 on AMD EPYC (AVX2). ... set `"bf16_autocast": false` ...
+    """
+    check = (
+        "`python training/check_reproduction.py --reference <these weights> --candidate "
+        "runs/default/model` checks a rerun byte for byte.\n"
+    )
     if not trained_in_bfloat16(record):
-        return ""
+        machine = record.get("machine") or {}
+        where = (
+            f" on {machine['cpu']} ({machine.get('cpu_capability', '?')})"
+            if machine.get("cpu")
+            else ""
+        )
+        return (
+            f"\nThe weights were trained in fp32{where}. A rerun on a CPU of that kind gives "
+            "the same weights; on a CPU with native bfloat16 (AVX-512 or AMX), which the default "
+            'config would train under bfloat16 autocast, set `"bf16_autocast": false` in the '
+            f"config to reproduce them. {check}"
+        )
     return (
         "\nThe weights were trained under bfloat16 autocast. A run reproduces them bit for bit "
         "on a CPU with native bfloat16 (AVX-512 or AMX). On other CPUs (AVX2 only) bfloat16 is "
         "emulated, many times slower, so training falls back to fp32 there and gives another "
         'model, unless the config sets `"bf16_fallback": false`; '
-        "`python benchmarks/train_step.py` times a step both ways.\n"
+        f"`python benchmarks/train_step.py` times a step both ways. {check}"
     )
 
 
