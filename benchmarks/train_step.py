@@ -64,9 +64,8 @@ def time_steps(args: Any, bf16: bool, steps: int) -> dict[str, Any]:
     total = steps_per_run(len(windows), args)
     optimizer, scheduler = build_optimizer(model, args, total)
     generator = torch.Generator().manual_seed(args.seed)
-    batches = batch_order(
-        [len(w) for w in windows], args.batch_size, generator, args.group_by_length
-    )
+    lengths = [len(w) for w in windows]
+    batches = batch_order(lengths, args.batch_size, generator, args.group_by_length)
     model.train()
     timed = [
         training_batch(windows, indices, args, generator, tokenizer.pad_token_id)
@@ -80,7 +79,6 @@ def time_steps(args: Any, bf16: bool, steps: int) -> dict[str, Any]:
     per_step = sum(seconds[1:]) / steps  # the first step pays one-off allocation costs
     # Batches differ in length (group_by_length), so the projection scales the sample to the
     # run by padded tokens rather than by steps.
-    lengths = [len(w) for w in windows]
     run_scale = (
         padded_tokens(batches, lengths)
         * args.epochs

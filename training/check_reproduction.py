@@ -13,24 +13,16 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from stance.base_encoder import file_sha256
+
 #: Config entries that name where a run wrote, not what it trained.
 WHERE_TO_WRITE = ("output_dir",)
-
-
-def file_sha256(path: Path) -> str:
-    """The sha256 of a file, read in chunks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for chunk in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
 
 
 def compare(reference: Path, candidate: Path) -> dict[str, Any]:
