@@ -107,6 +107,18 @@ DANGLING_WORDS = (
 ).split()
 CONTENT_TAIL_TOKENS = 2
 CONTENT_TAIL_MIN_PROBABILITY = 0.1
+#: A content the role tagger opens without a B tag (a run of I tags after an O) is grown back over
+#: the token before it while that token's P(B-CON) + P(I-CON) is at least
+#: CONTENT_HEAD_MIN_PROBABILITY (at most CONTENT_HEAD_TOKENS tokens; above 1: off). The argmax
+#: cuts the first word of a content whose B the tagger is unsure of: in '"Tolerance is on the
+#: ballot."' it gave "Tolerance" O 0.54 and B-CON 0.45, and the content opened at "is". Swept on
+#: validation (training/sweep_decoding.py --grid, reports/content-head-sweep.md): mean statement
+#: F1 0.8597 off, 0.8611 at 0.1 over up to 2 tokens (the best of 0.1-0.4 and 1-2 tokens; 0.3
+#: and above never fire). The gain is under the sweep's MIN_GAIN, like the tail rule's over
+#: strays; it is on because no setting loses and a content opened without its B is cut by
+#: construction (the guidelines start a content at its first word).
+CONTENT_HEAD_TOKENS = 2
+CONTENT_HEAD_MIN_PROBABILITY = 0.1
 #: The tail rule may also grow over a stray content run dropped by CONTENT_MIN_STRAY_TOKENS
 #: ("... into the Rell river by the" + a stray "weekend": the tagger gave "the" 0.17 and
 #: "weekend" 0.81), never into a content that is kept. On validation it ties with off
@@ -331,6 +343,58 @@ def bridge_gaps(
     return np.where(bridge, inside, tags)
 
 
+def grow_edges(
+    rows: np.ndarray,
+    edges: np.ndarray,
+    step: int,
+    wants_growth: np.ndarray,
+    joinable: np.ndarray,
+    probs: np.ndarray,
+    min_probability: float,
+    max_tokens: int,
+) -> np.ndarray:
+    """Span edges moved one token at a time while the token at the edge ``wants_growth``.
+
+    An end (``step=1``, exclusive) grows over the token at ``end``; a start (``step=-1``,
+    inclusive) over the token at ``start - 1``. A span grows only over a ``joinable`` token
+    whose ``probs`` is at least ``min_probability``, and by at most ``max_tokens``.
+
+    Args:
+        rows: Each span's row.
+        edges: Each span's end (``step=1``) or start (``step=-1``).
+        step: 1 to grow ends rightwards, -1 to grow starts leftwards.
+        wants_growth: [R, T] True on tokens a span does not stop on.
+        joinable: [R, T] True on tokens a span may grow over.
+        probs: [R, T] probability that a token belongs to a span.
+        min_probability: Least ``probs`` of a token the span grows over.
+        max_tokens: Most tokens a span grows by.
+
+    Example:
+        >>> wants = np.array([[False, False, True, False]])
+        >>> probs = np.array([[0.1, 0.6, 0.9, 0.9]])
+        >>> grow_edges(np.array([0]), np.array([2]), -1, wants,
+        ...            np.ones((1, 4), bool), probs, 0.4, 2).tolist()
+        [1]
+    """
+    width = wants_growth.shape[1]
+    # The token a span stops on, and the one it would grow over, relative to its edge.
+    edge_offset, next_offset = (-1, 0) if step > 0 else (0, -1)
+    for _ in range(max_tokens):
+        edge = np.clip(edges + edge_offset, 0, width - 1)
+        after = np.clip(edges + next_offset, 0, width - 1)
+        inside = (edges < width) if step > 0 else (edges > 0)
+        grow = (
+            inside
+            & wants_growth[rows, edge]
+            & joinable[rows, after]
+            & (probs[rows, after] >= min_probability)
+        )
+        if not grow.any():
+            break
+        edges = edges + step * grow
+    return edges
+
+
 def extend_dangling_ends(
     rows: np.ndarray,
     ends: np.ndarray,
@@ -358,19 +422,7 @@ def extend_dangling_ends(
         ...                      np.ones((1, 4), bool), probs, 0.2, 2).tolist()
         [3]
     """
-    width = dangling.shape[1]
-    for _ in range(max_tokens):
-        after = np.minimum(ends, width - 1)
-        grow = (
-            (ends < width)
-            & dangling[rows, ends - 1]
-            & joinable[rows, after]
-            & (probs[rows, after] >= min_probability)
-        )
-        if not grow.any():
-            break
-        ends = ends + grow
-    return ends
+    return grow_edges(rows, ends, 1, dangling, joinable, probs, min_probability, max_tokens)
 
 
 def bio_spans_2d(
@@ -1020,7 +1072,8 @@ class Predictor:
         c_rows, c_starts, c_ends = bio_spans_2d(
             content_tags, _B_CON, _I_CON, CONTENT_MIN_STRAY_TOKENS, merge_adjacent=MERGE_ADJACENT
         )
-        if dangling is not None and len(c_rows):
+        grows_heads = CONTENT_HEAD_MIN_PROBABILITY <= 1
+        if (dangling is not None or grows_heads) and len(c_rows):
             if CONTENT_TAIL_OVER_STRAYS:  # only the contents kept are off limits
                 in_content = np.zeros((n_pairs, width), dtype=bool)
                 np.logical_or.at(
@@ -1028,15 +1081,28 @@ class Predictor:
                 )
             else:
                 in_content = (content_tags == _B_CON) | (content_tags == _I_CON)
-            c_ends = extend_dangling_ends(
-                c_rows,
-                c_ends,
-                dangling[pair_window],
-                inner[pair_window] & ~in_content & ~in_source & (cue_mask == 0),
-                c_probs,
-                CONTENT_TAIL_MIN_PROBABILITY,
-                CONTENT_TAIL_TOKENS,
-            )
+            joinable = inner[pair_window] & ~in_content & ~in_source & (cue_mask == 0)
+            if grows_heads:
+                c_starts = grow_edges(
+                    c_rows,
+                    c_starts,
+                    -1,
+                    content_tags != _B_CON,
+                    joinable,
+                    c_probs,
+                    CONTENT_HEAD_MIN_PROBABILITY,
+                    CONTENT_HEAD_TOKENS,
+                )
+            if dangling is not None:
+                c_ends = extend_dangling_ends(
+                    c_rows,
+                    c_ends,
+                    dangling[pair_window],
+                    joinable,
+                    c_probs,
+                    CONTENT_TAIL_MIN_PROBABILITY,
+                    CONTENT_TAIL_TOKENS,
+                )
         c_conf = span_means(c_probs, c_rows, c_starts, c_ends)
         confident = c_conf >= CONTENT_MIN_CONFIDENCE
         c_rows, c_starts, c_ends = c_rows[confident], c_starts[confident], c_ends[confident]

@@ -148,6 +148,24 @@ def test_curly_quotes_read_as_straight_ones(nlp) -> None:
     assert len(found) >= 2 and found == read(nlp.predict(curly))
 
 
+def test_two_apostrophe_quotes_read_as_double_ones(nlp) -> None:
+    # Some papers quote with two apostrophes; the model reads them as a double quote mark
+    # (stance.tokenization.normalize_quotes), and every span still points into the text given.
+    straight = '"The bridge is safe," said engineer Ola Brandt. "It reopens on Friday."'
+    doubled = straight.replace('"', "''")
+    assert len(doubled) == len(straight) + 4
+
+    def read(text: str) -> list[tuple]:
+        statements = nlp.predict(text)
+        check_offsets(text, statements)
+        return [(s.label, s.source and s.source.text, s.cue.text, s.content.text)
+                for s in statements]  # fmt: skip
+
+    found = read(straight)
+    assert len(found) == 2 and found == read(doubled)
+    assert [content for *_, content in found] == ["The bridge is safe", "It reopens on Friday"]
+
+
 def test_transcript_turns_and_embedded_posts(nlp) -> None:
     # A transcript turn's cue is its colon, an embedded post's is the dash before its author
     # (GUIDELINES.md, "Decisions from the v8 batch"); neither content runs into the paragraph

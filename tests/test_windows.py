@@ -179,6 +179,34 @@ def test_contents_do_not_end_on_a_preposition() -> None:
     assert not any(c.split()[-1].lower() in DANGLING_WORDS for c in contents)
 
 
+def test_contents_opened_without_a_b_tag_grow_back_to_their_first_word() -> None:
+    import numpy as np
+
+    import stance
+    from stance.decoding import grow_edges
+
+    # B=1, I=2, O=0. Row 0 opens on I after a likely token (grown by one); row 1 opens on B
+    # (never grown); row 2 would grow over a token that is not joinable (the cue).
+    tags = np.array([[0, 0, 2, 2], [0, 1, 2, 2], [0, 0, 2, 2]])
+    probs = np.array([[0.05, 0.3, 0.9, 0.9]] * 3)
+    joinable = np.ones(tags.shape, bool)
+    joinable[2, 1] = False
+    rows, starts = np.array([0, 1, 2]), np.array([2, 1, 2])
+    grown = grow_edges(rows, starts, -1, tags != 1, joinable, probs, 0.1, 2)
+    assert grown.tolist() == [1, 1, 2]  # row 0 stops before the unlikely first token
+    assert grow_edges(rows, starts, -1, tags != 1, joinable, probs, 0.1, 0).tolist() == [2, 1, 2]
+
+    # The role tagger gives "Tolerance" O 0.54 against B-CON 0.45 and opens the content at "is".
+    text = (
+        '"Our progress is on the ballot," Obama said. '
+        '"Tolerance is on the ballot. Democracy is on the ballot. Justice is on the ballot."'
+    )
+    contents = [s.content.text for s in stance.load().predict(text)]
+    assert "Tolerance is on the ballot. Democracy is on the ballot. Justice is on the ballot" in (
+        contents
+    )
+
+
 def test_sibling_groups_join_neighbours_of_one_cue_only() -> None:
     from stance.decoding import sibling_groups
 
