@@ -305,10 +305,46 @@ def test_descriptions_favour_mentions_with_their_head_word(monkeypatch) -> None:
         doc.add_mention(Speaker.from_offsets(text, *span), np.zeros(2, dtype=np.float32))
     doc.add_source(Speaker.from_offsets(text, *source), np.array(source, dtype=np.float32))
     ranker = ScriptedRanker({source: [0, -5, 1.0, 0.0]})  # the head prefers Lena Marsh
+    monkeypatch.setattr(sp, "DESCRIPTION_PHRASE_FALLBACK", False)  # tested on its own below
     monkeypatch.setattr(sp, "DESCRIPTION_HEAD_BONUS", 0.0)
     assert doc.resolve(text, ranker)[source].text == "Lena Marsh"
     monkeypatch.setattr(sp, "DESCRIPTION_HEAD_BONUS", 2.0)
     assert doc.resolve(text, ranker)[source].text == "the Finance Ministry"
+
+
+def test_descriptions_fall_back_to_a_fuller_phrase_the_tagger_missed(nlp, monkeypatch) -> None:
+    from stance import speakers as sp
+    from stance.speakers import head_phrase
+
+    # The mention tagger marks no lower-case "the Strand stock exchange", so the ranking picks a
+    # name; the fallback links the source to the phrase (DESCRIPTION_PHRASE_FALLBACK).
+    text = (
+        "Trading on the Strand stock exchange was halted for two hours on Monday after a "
+        "software fault, brokers said. Ostrova Breweries said its shares would resume trading "
+        "on Tuesday. The exchange said the fault had been fixed."
+    )
+    monkeypatch.setattr(sp, "DESCRIPTION_PHRASE_FALLBACK", False)
+    assert speakers_by_source(nlp.predict(text))["The exchange"] != "Strand stock exchange"
+    monkeypatch.setattr(sp, "DESCRIPTION_PHRASE_FALLBACK", True)
+    found = speakers_by_source(nlp.predict(text))
+    assert found["The exchange"] == "Strand stock exchange"  # the name leaves the article out
+    assert found["brokers"] is None  # a bare plural of people stays never named
+
+    def phrase(text: str, source: str) -> str | None:
+        start = text.index(source)
+        span = head_phrase(text, (start, start + len(source)))
+        return None if span is None else text[span[0] : span[1]]
+
+    # Only short definite sources, only definite fuller phrases before them, no appositives.
+    cases = [
+        ("A person close to the talks spoke. The person said no.", "The person", None),
+        ("Kessik, the canal authority, met. The authority said no.", "The authority", None),
+        ("The fertility clinic met. The clinic said no.", "The clinic", "The fertility clinic"),
+        ("The clinic met. The fertility clinic said no.", "The fertility clinic", None),
+        ("It met the plan led the university. The university said", "The university", None),
+    ]
+    for text, source, expected in cases:
+        assert phrase(text, source) == expected, text
 
 
 @pytest.mark.parametrize(

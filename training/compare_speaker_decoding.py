@@ -35,6 +35,7 @@ RULES_OFF = {
     "SELF_FRAGMENT": 1.01,
     "NAME_RUN_CANDIDATES": False,
     "UNTAGGED_PENALTY": 0.0,
+    "DESCRIPTION_PHRASE_FALLBACK": False,
 }
 #: The three settings compared: all off, the rules over tagged mentions only, as shipped.
 SETTINGS = ("rules_off", "rules_without_name_runs", "rules_on")
