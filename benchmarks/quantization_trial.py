@@ -48,13 +48,13 @@ MAX_SCORE_SPREAD = 2.0
 
 def _with_encoder(folder: Path, encoder: Path, into: Path) -> Path:
     """A copy of a model folder whose ONNX export uses ``encoder`` (manifest updated)."""
-    from stance.export_onnx import sha256
+    from stance.base_encoder import streamed_sha256
 
     shutil.copytree(folder, into)
     shutil.copy(encoder, into / "onnx" / "encoder.onnx")
     manifest_path = into / "onnx" / "manifest.json"
     manifest = json.loads(manifest_path.read_text())
-    manifest["files"]["encoder.onnx"] = sha256(encoder)
+    manifest["files"]["encoder.onnx"] = streamed_sha256(encoder)
     manifest_path.write_text(json.dumps(manifest, indent=2))
     return into
 

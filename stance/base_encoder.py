@@ -64,13 +64,18 @@ def weights_file(folder: Path) -> Path:
     return path
 
 
-@lru_cache(maxsize=8)
-def _sha256(path: str, size: int, mtime: float) -> str:
+def streamed_sha256(path: str | Path) -> str:
+    """Hex sha256 of a file, read a megabyte at a time (uncached: for files just written)."""
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
+
+
+@lru_cache(maxsize=8)
+def _sha256(path: str, size: int, mtime: float) -> str:
+    return streamed_sha256(path)
 
 
 def file_sha256(path: Path) -> str:

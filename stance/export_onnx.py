@@ -51,7 +51,6 @@ on CPUs without VNNI or AMX that int8 kernel emulates its dot products and is sl
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import sys
 import tempfile
@@ -63,6 +62,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from stance.base_encoder import streamed_sha256
 from stance.modeling import WEIGHTS_NAME, StanceModel, cue_distance_buckets, load_folder
 from stance.onnx_backend import (
     ENCODER_FILE,
@@ -80,15 +80,6 @@ OPSET = 18
 BLOCK_SIZE = 128
 #: Training-split documents whose windows calibrate the encoder's static activation scales.
 CALIBRATION_DOCUMENTS = 200
-
-
-def sha256(path: Path) -> str:
-    """Hex sha256 of a file."""
-    digest = hashlib.sha256()
-    with open(path, "rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
 
 
 class Int8RowEmbedding(nn.Module):
@@ -608,7 +599,7 @@ def export(
         for stale in (MENTIONS_FILE, SPEAKERS_FILE):
             if stale not in fp32:
                 (output_dir / stale).unlink(missing_ok=True)
-    files = {name: sha256(output_dir / name) for name in fp32}
+    files = {name: streamed_sha256(output_dir / name) for name in fp32}
     static = (
         "encoder: static QDQ int8 (weights per output channel, uint8 activations with MinMax "
         f"scales from {len(batches)} calibration batches) except the feed-forward output "
@@ -622,7 +613,7 @@ def export(
         # The windows the model predicts with (config.prediction_window), not the training ones.
         "window_length": config.prediction_window[0],
         "window_overlap": config.prediction_window[1],
-        "source_weights_sha256": sha256(model_dir / WEIGHTS_NAME),
+        "source_weights_sha256": streamed_sha256(model_dir / WEIGHTS_NAME),
         "quantization": (
             f"{static}MatMul weights int8, symmetric, one scale per {BLOCK_SIZE} input rows "
             "(MatMulNBits bits=8, accuracy_level=4: activations quantized per row at run time; "
