@@ -412,16 +412,17 @@ def _with_head_phrase(
     text: str,
     source: tuple[int, int],
     speaker: Speaker | None,
-    not_a_mention: bool,
+    none_or_itself: bool,
     common: frozenset[str],
 ) -> Speaker | None:
     """``speaker``, or the source's :func:`head_phrase` when the source is a description and
-    ``speaker`` is none, the source itself or a mention without the source's head word."""
+    the ranking chose "never named" or the source itself (``none_or_itself``) or a mention
+    without the source's head word."""
     words = text[source[0] : source[1]].strip()
     if source_type(words, common) != "description":
         return speaker
     head = head_word(words)
-    if not not_a_mention and speaker is not None and head in _WORD.findall(speaker.text.lower()):
+    if not none_or_itself and speaker is not None and head in _WORD.findall(speaker.text.lower()):
         return speaker
     phrase = head_phrase(text, source)
     return speaker if phrase is None else Speaker.from_offsets(text, *phrase)
@@ -471,7 +472,8 @@ _NOT_MODIFIERS = frozenset(
 
 
 def head_phrase(text: str, source: tuple[int, int]) -> tuple[int, int] | None:
-    """The first phrase before ``source`` that names the same thing more fully, or None.
+    """The first phrase before ``source`` (within ``MAX_CANDIDATE_CHARS``) that names the same
+    thing more fully, or None.
 
     Only a short definite source ("the exchange", "the rail authority": "the" and up to two
     words) has one. The phrase opens with "the", has more words than the source, at most three
@@ -497,11 +499,12 @@ def head_phrase(text: str, source: tuple[int, int]) -> tuple[int, int] | None:
         r"(?<![\w'’-])the((?:[ \t]+[\w'’&-]+){0,3}?)[ \t]+" + re.escape(head) + r"(?![\w'’-])",
         re.IGNORECASE,
     )
-    for match in pattern.finditer(text, 0, source[0]):
+    # As far back as the ranking looks for candidates: a long text costs no more per source.
+    for match in pattern.finditer(text, max(0, source[0] - MAX_CANDIDATE_CHARS), source[0]):
         modifiers = match.group(1).lower().split()
         if any(word in _NOT_MODIFIERS for word in modifiers):
             continue
-        if text[: match.start()].rstrip().endswith(","):
+        if text[max(0, match.start() - 8) : match.start()].rstrip().endswith(","):
             continue
         if len(modifiers) + 2 > len(source_words):
             return (match.start(), match.end())
