@@ -113,10 +113,10 @@ CONTENT_TAIL_MIN_PROBABILITY = 0.1
 #: cuts the first word of a content whose B the tagger is unsure of: in '"Tolerance is on the
 #: ballot."' it gave "Tolerance" O 0.54 and B-CON 0.45, and the content opened at "is". Swept on
 #: validation (training/sweep_decoding.py --grid, reports/content-head-sweep.md): mean statement
-#: F1 0.8597 off, 0.8611 at 0.1 over up to 2 tokens (the best of 0.1-0.4 and 1-2 tokens; 0.3
-#: and above never fire). The gain is under the sweep's MIN_GAIN, like the tail rule's over
-#: strays; it is on because no setting loses and a content opened without its B is cut by
-#: construction (the guidelines start a content at its first word).
+#: F1 0.8597 off, 0.8602 at 0.1 (1 or 2 tokens alike; 0.2 and above change nothing). The gain
+#: is under the sweep's MIN_GAIN, like the tail rule's over strays; it is on because no setting
+#: loses and a content opened without its B is cut by construction (the guidelines start a
+#: content at its first word). The content's confidence is read without the grown tokens.
 CONTENT_HEAD_TOKENS = 2
 CONTENT_HEAD_MIN_PROBABILITY = 0.1
 #: The tail rule may also grow over a stray content run dropped by CONTENT_MIN_STRAY_TOKENS
@@ -1072,6 +1072,9 @@ class Predictor:
         c_rows, c_starts, c_ends = bio_spans_2d(
             content_tags, _B_CON, _I_CON, CONTENT_MIN_STRAY_TOKENS, merge_adjacent=MERGE_ADJACENT
         )
+        # The confidence below is read from the tagged start: a word grown over at P 0.1 would
+        # otherwise pull a sure content under the threshold and drop it whole.
+        tagged_starts = c_starts
         grows_heads = CONTENT_HEAD_MIN_PROBABILITY <= 1
         if (dangling is not None or grows_heads) and len(c_rows):
             if CONTENT_TAIL_OVER_STRAYS:  # only the contents kept are off limits
@@ -1103,7 +1106,7 @@ class Predictor:
                     CONTENT_TAIL_MIN_PROBABILITY,
                     CONTENT_TAIL_TOKENS,
                 )
-        c_conf = span_means(c_probs, c_rows, c_starts, c_ends)
+        c_conf = span_means(c_probs, c_rows, tagged_starts, c_ends)
         confident = c_conf >= CONTENT_MIN_CONFIDENCE
         c_rows, c_starts, c_ends = c_rows[confident], c_starts[confident], c_ends[confident]
         if not len(c_rows):
