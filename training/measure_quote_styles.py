@@ -80,7 +80,9 @@ def restyle(doc: dict[str, Any], style: str) -> dict[str, Any]:
 
 
 def measure(
-    model: str | None, docs: Sequence[dict[str, Any]], normalizers: dict[str, Callable]
+    model: str | None,
+    docs: Sequence[dict[str, Any]],
+    normalizers: dict[str, Callable[[str], str]],
 ) -> list[dict[str, Any]]:
     """Statement F1 and content overlap F1 for every style and reading of ``docs``."""
     import stance
