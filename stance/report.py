@@ -37,6 +37,13 @@ SPEAKER_ROWS = (
 )
 
 
+def write_json_and_markdown(output: Path, record: Any, markdown: str) -> None:
+    """Writes ``<output>.json`` (``record``) and ``<output>.md``, making the folder if needed."""
+    output.parent.mkdir(parents=True, exist_ok=True)
+    output.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
+    output.with_suffix(".md").write_text(markdown, encoding="utf-8")
+
+
 def _f(x: float | None) -> str:
     return "—" if x is None else f"{x:.3f}"
 

@@ -75,8 +75,8 @@ def write_sweep(
 ) -> None:
     """Writes ``<output>.json`` (shipped, chosen, every row) and ``<output>.md``; prints the
     Markdown."""
-    output.parent.mkdir(parents=True, exist_ok=True)
+    from stance.report import write_json_and_markdown
+
     record = {"shipped": shipped, "chosen": chosen, "rows": list(rows)}
-    output.with_suffix(".json").write_text(json.dumps(record, indent=1) + "\n")
-    output.with_suffix(".md").write_text(markdown)
+    write_json_and_markdown(output, record, markdown)
     print(markdown)

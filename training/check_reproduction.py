@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.base_encoder import file_sha256
+from stance.report import write_json_and_markdown
 
 #: Config entries that name where a run wrote, not what it trained.
 WHERE_TO_WRITE = ("output_dir",)
@@ -115,9 +116,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.error(str(error))
     page = to_markdown(result)
     if args.output is not None:
-        args.output.parent.mkdir(parents=True, exist_ok=True)
-        args.output.with_suffix(".json").write_text(json.dumps(result, indent=1) + "\n")
-        args.output.with_suffix(".md").write_text(page, encoding="utf-8")
+        write_json_and_markdown(args.output, result, page)
     print(page)
     return 0 if result["identical_weights"] else 1
 

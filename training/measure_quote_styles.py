@@ -14,7 +14,6 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -144,6 +143,7 @@ def render(rows: Sequence[dict[str, Any]], documents: int) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     """Measures, writes ``<output>.md`` and ``<output>.json``."""
     from stance.corpus import read_corpus
+    from stance.report import write_json_and_markdown
     from stance.tokenization import normalize_quotes
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
@@ -155,11 +155,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     docs = [d for d in read_corpus() if d["split"] == "validation"][: args.limit]
     rows = measure(args.model, docs, {"as is": lambda text: text, "normalised": normalize_quotes})
-    args.output.parent.mkdir(parents=True, exist_ok=True)
-    args.output.with_suffix(".json").write_text(
-        json.dumps({"documents": len(docs), "rows": rows}, indent=2) + "\n"
-    )
-    args.output.with_suffix(".md").write_text(render(rows, len(docs)))
+    record = {"documents": len(docs), "rows": rows}
+    write_json_and_markdown(args.output, record, render(rows, len(docs)))
     return 0
 
 
