@@ -375,6 +375,11 @@ def grow_edges(
         >>> grow_edges(np.array([0]), np.array([2]), -1, wants,
         ...            np.ones((1, 4), bool), probs, 0.4, 2).tolist()
         [1]
+        >>> dangling = np.array([[False, True, False, False]])  # the span ends on "of"
+        >>> probs = np.array([[0.9, 0.8, 0.3, 0.1]])
+        >>> grow_edges(np.array([0]), np.array([2]), 1, dangling,
+        ...            np.ones((1, 4), bool), probs, 0.2, 2).tolist()
+        [3]
     """
     width = wants_growth.shape[1]
     # The token a span stops on, and the one it would grow over, relative to its edge.
@@ -393,36 +398,6 @@ def grow_edges(
             break
         edges = edges + step * grow
     return edges
-
-
-def extend_dangling_ends(
-    rows: np.ndarray,
-    ends: np.ndarray,
-    dangling: np.ndarray,
-    joinable: np.ndarray,
-    probs: np.ndarray,
-    min_probability: float,
-    max_tokens: int,
-) -> np.ndarray:
-    """Span ends moved past the next token while a span ends on a ``dangling`` token.
-
-    Args:
-        rows: Each span's row.
-        ends: Each span's end (exclusive).
-        dangling: [R, T] True on tokens a span does not end on.
-        joinable: [R, T] True on tokens a span may grow over.
-        probs: [R, T] probability that a token belongs to a span.
-        min_probability: Least ``probs`` of a token the span grows over.
-        max_tokens: Most tokens a span grows by.
-
-    Example:
-        >>> dangling = np.array([[False, True, False, False]])
-        >>> probs = np.array([[0.9, 0.8, 0.3, 0.1]])
-        >>> extend_dangling_ends(np.array([0]), np.array([2]), dangling,
-        ...                      np.ones((1, 4), bool), probs, 0.2, 2).tolist()
-        [3]
-    """
-    return grow_edges(rows, ends, 1, dangling, joinable, probs, min_probability, max_tokens)
 
 
 def bio_spans_2d(
@@ -1097,9 +1072,10 @@ class Predictor:
                     CONTENT_HEAD_TOKENS,
                 )
             if dangling is not None:
-                c_ends = extend_dangling_ends(
+                c_ends = grow_edges(
                     c_rows,
                     c_ends,
+                    1,
                     dangling[pair_window],
                     joinable,
                     c_probs,
