@@ -1,4 +1,4 @@
-"""The ``stance`` command line: predict, train, evaluate.
+"""The ``stance`` command line: predict, train, evaluate, publish.
 
 Exit codes: 0 success; 1 some input could not be read (the others are still processed);
 2 bad usage or a model that cannot be loaded.
@@ -207,6 +207,53 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def cmd_publish(args: argparse.Namespace) -> int:
+    """Stages and checks a model for the Hugging Face Hub, then uploads it (unless --dry-run)."""
+    from stance.publish import PublishError, check, stage, upload
+
+    if not args.dry_run and not args.repo_id:
+        print(
+            "stance: give --repo-id org/name to upload, or --dry-run to stage and check only",
+            file=sys.stderr,
+        )
+        return EXIT_USAGE
+    try:
+        if args.staged:
+            staged = check(Path(args.staged))
+        else:
+            from stance.pipeline import DEFAULT_MODEL_DIR
+
+            evaluation = Path(args.evaluation)
+            name = _model_name(evaluation)
+            staged = stage(
+                model=Path(args.model) if args.model else DEFAULT_MODEL_DIR,
+                card=Path(args.card) if args.card else Path("model_cards") / name / "README.md",
+                evaluation=evaluation,
+                output=Path(args.staging) if args.staging else Path("build/hub") / name,
+            )
+        print(
+            f"staged and checked: {staged.folder} ({len(staged.files)} files, "
+            f"{staged.metrics} metrics in the card's model-index)"
+        )
+        if args.dry_run:
+            return EXIT_OK
+        print(upload(staged, args.repo_id, revision=args.revision, private=args.private))
+    except PublishError as err:
+        print(f"stance: {err}", file=sys.stderr)
+        return EXIT_USAGE
+    return EXIT_OK
+
+
+def _model_name(evaluation: Path) -> str:
+    """The model name an evaluation JSON records ("model" when it cannot be read)."""
+    import json
+
+    try:
+        return str(json.loads(evaluation.read_text(encoding="utf-8"))["model_name"])
+    except (OSError, ValueError, KeyError):
+        return "model"  # stage() then names the unreadable file
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The argument parser of the ``stance`` command."""
     parser = argparse.ArgumentParser(
@@ -272,6 +319,26 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--model-card-dir", default=None, help="also write the model card here")
     e.add_argument("--run-record", default=None, help="run.json of the training run")
     e.set_defaults(func=cmd_evaluate)
+    u = sub.add_parser(
+        "publish",
+        help="stage, check and upload a model, its card and evaluation to the Hugging Face Hub",
+    )
+    u.add_argument("--repo-id", default=None, help="Hub repository, e.g. org/stance-minilm-l6")
+    u.add_argument("--model", default=None, help="model folder (default: bundled)")
+    u.add_argument(
+        "--evaluation",
+        default="reports/stance-minilm-l6.json",
+        help="evaluation JSON `stance evaluate` wrote for the model",
+    )
+    u.add_argument(
+        "--card", default=None, help="model card (default: model_cards/<model name>/README.md)"
+    )
+    u.add_argument("--staging", default=None, help="folder to stage in (default: build/hub/<name>)")
+    u.add_argument("--staged", default=None, help="upload a folder staged before (checked again)")
+    u.add_argument("--revision", default=None, help="Hub branch to upload to")
+    u.add_argument("--private", action="store_true", help="create the repository private")
+    u.add_argument("--dry-run", action="store_true", help="stage and check only; no network")
+    u.set_defaults(func=cmd_publish)
     return parser
 
 

@@ -22,11 +22,25 @@ class ModelNotAvailableError(RuntimeError):
     """A Hub model is neither cached nor downloadable right now."""
 
 
-def _offline() -> bool:
+def hub_offline() -> bool:
+    """Whether ``HF_HUB_OFFLINE`` asks for no network at all.
+
+    Example:
+        >>> import os
+        >>> saved = dict(os.environ)
+        >>> os.environ["HF_HUB_OFFLINE"] = "yes"
+        >>> hub_offline()
+        True
+        >>> os.environ["HF_HUB_OFFLINE"] = "0"
+        >>> hub_offline()
+        False
+        >>> os.environ.clear(); os.environ.update(saved)
+    """
     return os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _hub_reachable(timeout: float = 3.0) -> bool:
+def hub_reachable(timeout: float = 3.0) -> bool:
+    """Whether the Hub (or ``HF_ENDPOINT``) accepts a TCP connection within ``timeout`` s."""
     # A quick TCP probe bounds the wait: without it, huggingface_hub retries for ~25 s.
     endpoint = os.environ.get("HF_ENDPOINT", f"https://{_HUB_HOST}")
     host = endpoint.split("://", 1)[-1].split("/", 1)[0].split(":", 1)[0]
@@ -62,11 +76,11 @@ def download(repo_id: str, revision: str | None = None) -> Path:
         )
     except (LocalEntryNotFoundError, FileNotFoundError, OSError, ValueError):
         pass
-    if _offline():
+    if hub_offline():
         raise ModelNotAvailableError(
             f"'{repo_id}' is not in the cache and HF_HUB_OFFLINE is set. {how}"
         )
-    if not _hub_reachable():
+    if not hub_reachable():
         raise ModelNotAvailableError(f"'{repo_id}' is not cached and the Hub is unreachable. {how}")
     try:
         return Path(snapshot_download(repo_id, revision=revision, allow_patterns=MODEL_FILES))
