@@ -30,6 +30,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from stance.corpus import read_corpus  # noqa: E402
+from stance.speakers import PRONOUNS  # noqa: E402
 
 NOUNS = (
     r"claims?|reports?|allegations?|accusations?|suggestions?|warnings?|findings?|rumou?rs?|fears?"
@@ -63,7 +64,6 @@ EVIDENTIAL = {
     "shows",
     "showed",
 }
-PRONOUNS = {"he", "she", "it", "they", "we", "i"}
 
 
 def covered(spans: list[tuple[int, int]], start: int, end: int) -> bool:

@@ -41,8 +41,9 @@ from typing import Any
 
 import pysbd
 
-from stance.corpus import PRONOUNS, QUOTE_CHARS
+from stance.corpus import QUOTE_CHARS
 from stance.evaluation import trim_offsets
+from stance.speakers import PRONOUNS
 from stance.types import LABELS, Span, Statement
 
 # --------------------------------------------------------------------------------------------

@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from stance.speakers import PRONOUNS
 from stance.types import LABELS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -98,8 +99,6 @@ DERIVED_CONSTRUCTIONS: tuple[str, ...] = (
 FAR_CUE_WORDS = 8
 #: Content length in words from which a content counts as long.
 LONG_CONTENT_WORDS = 26
-#: Personal pronouns that make a source a pronoun source (construction tags, error analysis).
-PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you"})
 #: A sentence end followed by the next sentence's capital: where a span crosses sentences.
 SENTENCE_BREAK = re.compile(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]")
 

@@ -563,7 +563,8 @@ def decoding_rules(
     return scores
 
 
-#: Sources that are pronouns (resolution type "pronoun").
+#: Personal pronouns: a source that is one is a pronoun source (resolution type "pronoun",
+#: the corpus's construction tags, the error analysis).
 PRONOUNS = frozenset({"he", "she", "they", "it", "we", "i", "you"})
 #: How a source that needs resolving refers to its named speaker: a pronoun, a surname or
 #: short name ("Renvall", "the Alliance"), or a description ("the minister", "its leader").

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from stance.corpus import PRONOUNS, SENTENCE_BREAK
+from stance.corpus import SENTENCE_BREAK
 from stance.evaluation import (
     OVERLAP_THRESHOLD,
     greedy_match,
@@ -30,6 +30,7 @@ from stance.evaluation import (
     span_tokens,
     token_f1,
 )
+from stance.speakers import PRONOUNS
 
 
 def _start(span: dict[str, Any]) -> int:
