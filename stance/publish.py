@@ -123,6 +123,13 @@ def stage(model: Path, card: Path, evaluation: Path, output: Path) -> StagedMode
     Raises:
         PublishError: an input is missing, ``output`` exists, or :func:`check` finds problems
             (the staged folder is then kept, so the problems can be looked at).
+
+    Example:
+        >>> try:
+        ...     stage(Path("no-model"), Path("no-card.md"), Path("no-eval.json"), Path("hub"))
+        ... except PublishError as err:
+        ...     print(err.problems[0])
+        model folder no-model does not exist
     """
     inputs = (("model folder", model), ("model card", card), ("evaluation", evaluation))
     problems = [f"{what} {path} does not exist" for what, path in inputs if not path.exists()]
@@ -189,6 +196,14 @@ def check(folder: Path) -> StagedModel:
 
     Raises:
         PublishError: listing each problem and its fix.
+
+    Example:
+        >>> import tempfile
+        >>> try:
+        ...     check(Path(tempfile.mkdtemp()))
+        ... except PublishError as err:
+        ...     print(err.problems[0])
+        config.json is missing
     """
     from stance.report import render_model_card
 
