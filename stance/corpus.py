@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from stance.speakers import PRONOUNS
+from stance.speakers import HONORIFICS, PRONOUNS
 from stance.types import LABELS
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -99,8 +99,15 @@ DERIVED_CONSTRUCTIONS: tuple[str, ...] = (
 FAR_CUE_WORDS = 8
 #: Content length in words from which a content counts as long.
 LONG_CONTENT_WORDS = 26
+#: Abbreviated titles whose period ends no sentence ("Mr. Halloran", "MS. ACHTERBERG",
+#: "Sen. Lund"): the courtesy titles speaker matching strips, and office titles written short.
+PERIOD_TITLES: tuple[str, ...] = tuple(
+    sorted(HONORIFICS | {"sen", "rep", "gov", "gen", "lt", "col", "st"})
+)
 #: A sentence end followed by the next sentence's capital: where a span crosses sentences.
-SENTENCE_BREAK = re.compile(r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]")
+SENTENCE_BREAK = re.compile(
+    "".join(rf"(?<!\b(?i:{title}))" for title in PERIOD_TITLES) + r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]"
+)
 
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 QUOTE_CHARS = "\"'“”‘’«»„"
