@@ -120,6 +120,25 @@ def test_derived_constructions_follow_the_spans() -> None:
     assert docs[0]["text"] == text
 
 
+@pytest.mark.parametrize(
+    ("content", "sentences"),
+    [
+        ("Mr. Halloran will decide", "one"),
+        ("MS. ACHTERBERG has the floor", "one"),
+        ("the port closed. Dr. Lyle will reopen it", "several"),
+        ("It works! Yes", "several"),
+    ],
+)
+def test_multi_sentence_quote_skips_honorific_periods(content: str, sentences: str) -> None:
+    # An honorific's period ends no sentence: "Mr. Halloran" is one sentence's words.
+    docs = c.parse_source(
+        f"### pol-0001\ndomain: politics\nconstructions:\n<S1>Rivera</S1> <C1>said</C1> "
+        f'"<P1>{content}</P1>."\n@ S1 C1 P1 assertion'
+    )
+    tags = docs[0]["statements"][0]["constructions"]
+    assert ("multi_sentence_quote" in tags) == (sentences == "several")
+
+
 def test_dataset_card_is_generated_from_the_data() -> None:
     from stance.dataset_card import main
 
