@@ -226,7 +226,7 @@ configs:
         for bucket, low, high in (("1–3", 1, 3), ("4–7", 4, 7), ("8–20", 8, 20), ("21+", 21, 10**9))
     ]
     return f"""{yaml}
-# stance corpus: attributed statements and epistemic stance in news (v6)
+# stance corpus: attributed statements and epistemic stance in news (v7)
 
 Wire-style news documents in English, annotated with every **attributed statement**
 (source, cue and content as character spans) and the **epistemic stance** of the source toward
@@ -332,7 +332,12 @@ the v6 batch"). Version 6 added 46 more (ids numbered 9301 and up) aimed at the 
 denial/assertion confusions, at speaker resolution and at forms real news uses and the corpus
 lacked: printed transcripts, embedded social-media posts, honorifics, anonymous sourcing and
 short contents under cues other than "say" ("Decisions from the v7 batch", "Decisions from the
-v8 batch"). Earlier documents kept their ids and splits.
+v8 batch"). Version 7 added 24 full-length articles (ids numbered 9951 and up) aimed at forms
+the model cut or missed in real news: reaction quotes of several sentences attributed by a dash
+line, long quotes interrupted by their cue, attributing headlines and colon quotes ("Decisions
+from the v9 batch"); it also mended one v4 content ("pledged" → `to veto any such budget …`) and
+the derived tag `multi_sentence_quote`, which had read an honorific's period as a sentence end.
+Earlier documents kept their ids and splits.
 
 ## Limitations
 

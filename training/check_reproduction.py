@@ -22,8 +22,9 @@ from typing import Any
 from stance.base_encoder import file_sha256
 from stance.report import write_json_and_markdown
 
-#: Config entries that name where a run wrote, not what it trained.
-WHERE_TO_WRITE = ("output_dir",)
+#: Config entries that name where a run read and wrote, not what it trained on: the corpus
+#: file's path differs between checkouts, so the data is compared by its sha256 instead.
+LOCATIONS = ("output_dir", "corpus")
 
 
 def compare(reference: Path, candidate: Path) -> dict[str, Any]:
@@ -46,7 +47,7 @@ def compare(reference: Path, candidate: Path) -> dict[str, Any]:
     (ref_sha, ref), (cand_sha, cand) = runs
 
     def trained(record: dict[str, Any]) -> dict[str, Any]:
-        return {k: v for k, v in record["config"].items() if k not in WHERE_TO_WRITE}
+        return {k: v for k, v in record["config"].items() if k not in LOCATIONS}
 
     return {
         "reference": str(reference),
@@ -69,7 +70,7 @@ def to_markdown(result: dict[str, Any]) -> str:
     rows = [
         ("weights (model.safetensors sha256)", result["identical_weights"]),
         ("training data (sha256)", result["same_data"]),
-        ("config (output folder aside)", result["same_config"]),
+        ("config (output folder and corpus path aside)", result["same_config"]),
         ("training loss of every epoch and head", result["same_training_losses"]),
     ]
 
