@@ -109,6 +109,8 @@ SENTENCE_BREAK = re.compile(
     "".join(rf"(?<!\b(?i:{title}))" for title in PERIOD_TITLES) + r"[.!?][\"'”’]?\s+[\"'“‘]?[A-Z]"
 )
 
+#: The corpus version the dataset card and model cards name (raised when a batch is adopted).
+CORPUS_VERSION = 7
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 QUOTE_CHARS = "\"'“”‘’«»„"
 _TAG = re.compile(r"<(/?)([SCPM])(\d+)>")

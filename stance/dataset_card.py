@@ -15,6 +15,7 @@ from typing import Any
 from stance.corpus import (
     ANNOTATIONS_DIR,
     CONSTRUCTIONS,
+    CORPUS_VERSION,
     DERIVED_CONSTRUCTIONS,
     SPLITS,
     read_corpus,
@@ -226,7 +227,7 @@ configs:
         for bucket, low, high in (("1–3", 1, 3), ("4–7", 4, 7), ("8–20", 8, 20), ("21+", 21, 10**9))
     ]
     return f"""{yaml}
-# stance corpus: attributed statements and epistemic stance in news (v7)
+# stance corpus: attributed statements and epistemic stance in news (v{CORPUS_VERSION})
 
 Wire-style news documents in English, annotated with every **attributed statement**
 (source, cue and content as character spans) and the **epistemic stance** of the source toward

@@ -13,7 +13,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from stance.corpus import CORPUS_PATH, read_corpus
+from stance.corpus import CORPUS_PATH, CORPUS_VERSION, read_corpus
 from stance.evaluation import prediction_documents
 
 MODEL_NAME = "stance-minilm-l6"
@@ -854,7 +854,7 @@ tags:
 - stance
 - news
 datasets:
-- stance-corpus-v2
+- stance-corpus-v{CORPUS_VERSION}
 model-index:
 - name: {results["model_name"]}
   results:
@@ -862,8 +862,8 @@ model-index:
       type: token-classification
       name: attributed statements and epistemic stance
     dataset:
-      type: stance-corpus-v2
-      name: stance corpus v2 (test split)
+      type: stance-corpus-v{CORPUS_VERSION}
+      name: stance corpus v{CORPUS_VERSION} (test split)
       split: test
     metrics:
 {metric_yaml}{polnear_yaml}
@@ -923,9 +923,9 @@ and not validated on languages other than English or on non-news genres.
 
 ## Training data
 
-The stance corpus v2 (`data/annotations`, CC BY 4.0): wire-style documents written for the
-project, most of them short, some of them full-length articles with recurring speakers, and the
-hard cases real news is made of (see the dataset card); training took
+The stance corpus v{CORPUS_VERSION} (`data/annotations`, CC BY 4.0): wire-style documents written
+for the project, most of them short, some of them full-length articles with recurring speakers,
+and the hard cases real news is made of (see the dataset card); training took
 {record.get("train_documents", "—")} documents, model selection used the validation split only.
 
 ## Limitations
