@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import shutil
+import subprocess
+import sys
 from types import ModuleType
 
 os.environ["HF_HUB_OFFLINE"] = "1"
@@ -14,6 +17,37 @@ from pathlib import Path  # noqa: E402
 import pytest  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+
+
+def run_stance(*args: str, stdin: str | None = None) -> subprocess.CompletedProcess:
+    """The ``stance`` command run as a real subprocess, offline, from the repository root."""
+    return subprocess.run(
+        [sys.executable, "-m", "stance.cli", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=dict(os.environ, HF_HUB_OFFLINE="1"),
+        cwd=REPO,
+        timeout=600,
+    )
+
+
+def load_from_hub_cache(folder: Path, cache: Path, repo_id: str) -> subprocess.CompletedProcess:
+    """Puts ``folder`` into a huggingface_hub cache as ``repo_id`` and, in a fresh offline
+    process, loads it with ``stance.load(repo_id)`` and prints the labels of one sentence."""
+    commit = "0123456789abcdef0123456789abcdef01234567"
+    repo = cache / ("models--" + repo_id.replace("/", "--"))
+    shutil.copytree(folder, repo / "snapshots" / commit)
+    (repo / "refs").mkdir()
+    (repo / "refs" / "main").write_text(commit)
+    code = (
+        f"import stance; nlp = stance.load({repo_id!r}); "
+        "print([s.label for s in nlp.predict('Talks could resume by spring, a diplomat said.')])"
+    )
+    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(cache))
+    return subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
+    )
 
 
 def load_script(relative_path: str) -> ModuleType:

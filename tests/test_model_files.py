@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from conftest import load_from_hub_cache
 
 import stance
 from stance.base_encoder import BaseEncoderError
@@ -113,22 +114,6 @@ def test_uncached_hub_id_fails_fast_offline() -> None:
 
 def test_hub_id_loads_from_the_local_cache_offline(tmp_path: Path) -> None:
     """A Hub model already in the huggingface_hub cache loads with HF_HUB_OFFLINE=1."""
-    import os
-    import subprocess
-    import sys
-
-    commit = "0123456789abcdef0123456789abcdef01234567"
-    repo = tmp_path / "hub" / "models--stance-nlp--cached-model"
-    shutil.copytree(DEFAULT_MODEL_DIR, repo / "snapshots" / commit)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    code = (
-        "import stance; nlp = stance.load('stance-nlp/cached-model'); "
-        "print([s.label for s in nlp.predict('Talks could resume by spring, a diplomat said.')])"
-    )
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(tmp_path / "hub"))
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
-    )
+    result = load_from_hub_cache(DEFAULT_MODEL_DIR, tmp_path / "hub", "stance-nlp/cached-model")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "speculation" in result.stdout

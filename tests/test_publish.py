@@ -3,13 +3,11 @@
 from __future__ import annotations
 
 import json
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
+from conftest import load_from_hub_cache, run_stance
 
 from stance.pipeline import DEFAULT_MODEL_DIR
 from stance.publish import (
@@ -54,19 +52,7 @@ def test_bundled_model_stages_with_what_load_downloads(staged: StagedModel) -> N
 
 def test_staged_folder_loads_from_the_hub_cache(staged: StagedModel, tmp_path: Path) -> None:
     """What is uploaded is what stance.load('org/name') reads back from the Hub's cache."""
-    commit = "89abcdef0123456789abcdef0123456789abcdef"
-    repo = tmp_path / "hub" / "models--stance-nlp--published"
-    shutil.copytree(staged.folder, repo / "snapshots" / commit)
-    (repo / "refs").mkdir()
-    (repo / "refs" / "main").write_text(commit)
-    code = (
-        "import stance; nlp = stance.load('stance-nlp/published'); "
-        "print([s.label for s in nlp.predict('Talks could resume by spring, a diplomat said.')])"
-    )
-    env = dict(os.environ, HF_HUB_OFFLINE="1", HF_HUB_CACHE=str(tmp_path / "hub"))
-    result = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=300
-    )
+    result = load_from_hub_cache(staged.folder, tmp_path / "hub", "stance-nlp/published")
     assert result.returncode == 0, result.stderr[-2000:]
     assert "speculation" in result.stdout
 
@@ -128,33 +114,21 @@ def test_upload_offline_says_how_to_upload_later(staged: StagedModel, monkeypatc
         upload(staged, "stance-nlp/stance-minilm-l6")
 
 
-def _stance(*args: str) -> subprocess.CompletedProcess:
-    env = dict(os.environ, HF_HUB_OFFLINE="1")
-    return subprocess.run(
-        [sys.executable, "-m", "stance.cli", *args],
-        capture_output=True,
-        text=True,
-        env=env,
-        cwd=ROOT,
-        timeout=600,
-    )
-
-
 def test_cli_dry_run_stages_and_checks(tmp_path: Path) -> None:
-    result = _stance("publish", "--dry-run", "--staging", str(tmp_path / "hub"))
+    result = run_stance("publish", "--dry-run", "--staging", str(tmp_path / "hub"))
     assert result.returncode == 0, result.stderr[-2000:]
     assert "staged and checked" in result.stdout and "9 metrics" in result.stdout
     assert (tmp_path / "hub" / CARD_FILE).exists()
 
 
 def test_cli_needs_a_repo_id_or_dry_run(staged: StagedModel) -> None:
-    result = _stance("publish", "--staged", str(staged.folder))
+    result = run_stance("publish", "--staged", str(staged.folder))
     assert result.returncode == 2
     assert "give --repo-id org/name to upload, or --dry-run" in result.stderr
 
 
 def test_cli_upload_offline_exits_2_and_keeps_the_staged_folder(staged: StagedModel) -> None:
-    result = _stance("publish", "--staged", str(staged.folder), "--repo-id", "stance-nlp/x")
+    result = run_stance("publish", "--staged", str(staged.folder), "--repo-id", "stance-nlp/x")
     assert result.returncode == 2
     assert "HF_HUB_OFFLINE is set, so nothing was uploaded" in result.stderr
     assert (staged.folder / CARD_FILE).exists()
