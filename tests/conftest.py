@@ -28,7 +28,7 @@ def run_stance(*args: str, stdin: str | None = None) -> subprocess.CompletedProc
         text=True,
         env=dict(os.environ, HF_HUB_OFFLINE="1"),
         cwd=REPO,
-        timeout=600,
+        timeout=300,
     )
 
 
