@@ -6,6 +6,8 @@ import os
 import socket
 from pathlib import Path
 
+#: File names of pickled weights, which stance never loads (they can run code when unpickled).
+PICKLE_SUFFIXES: tuple[str, ...] = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 MODEL_FILES = [
     "config.json",
     "model.safetensors",

@@ -32,6 +32,7 @@ from transformers import AutoConfig, AutoModel, BertConfig, PreTrainedModel
 from stance.base_encoder import verified_weights
 from stance.configuration import CUE_TAGS, MENTION_TAGS, ROLE_TAGS, StanceConfig
 from stance.errors import ModelFilesError
+from stance.hub import PICKLE_SUFFIXES
 from stance.speakers import DISTANCE_BUCKETS, MATCH_LEVELS
 
 WEIGHTS_NAME = "model.safetensors"
@@ -413,9 +414,8 @@ def load_folder(folder: Path) -> StanceModel:
     fix = "re-download it with stance.load('org/name') or retrain with `stance train CONFIG`"
     for path in (config_path, weights_path):
         if not path.exists():
-            pickles = sorted(p.name for p in folder.glob("*.bin")) + sorted(
-                p.name for p in folder.glob("*.pt")
-            )
+            names = [p.name for p in folder.iterdir()] if folder.is_dir() else []
+            pickles = sorted(name for name in names if name.endswith(PICKLE_SUFFIXES))
             hint = (
                 f" (found {', '.join(pickles)}: pickled weights are never loaded)"
                 if pickles

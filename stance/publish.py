@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from stance.hub import MODEL_FILES
+from stance.hub import MODEL_FILES, PICKLE_SUFFIXES
 
 #: The model card's name in a Hub repository (the Hub renders it).
 CARD_FILE = "README.md"
@@ -48,8 +48,6 @@ MODEL_FOLDER_FILES: tuple[str, ...] = (
     "onnx/manifest.json",
 )
 REQUIRED_MODEL_FILES: tuple[str, ...] = ("config.json", "model.safetensors", "tokenizer.json")
-#: File endings of pickled weights, which stance never loads and never publishes.
-PICKLE_SUFFIXES: tuple[str, ...] = (".bin", ".pt", ".pth", ".pkl", ".pickle", ".ckpt")
 #: A sentence every published model must find a statement in.
 SMOKE_TEXT = "Talks could resume by spring, a diplomat said."
 
