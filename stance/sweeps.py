@@ -7,6 +7,7 @@ score it, and put the shipped values back.
 
 from __future__ import annotations
 
+import argparse
 import itertools
 import json
 import sys
@@ -80,3 +81,35 @@ def write_sweep(
     record = {"shipped": shipped, "chosen": chosen, "rows": list(rows)}
     write_json_and_markdown(output, record, markdown)
     print(markdown)
+
+
+def add_grid_argument(parser: argparse.ArgumentParser, example: str) -> None:
+    """Adds ``--grid``: a JSON object of constants and their candidate values, swept instead of
+    the script's default grid (the other constants stay as shipped)."""
+    parser.add_argument(
+        "--grid",
+        type=json.loads,
+        default=None,
+        help="JSON object of constants and their candidate values, swept instead of GRID "
+        f"(the others stay as shipped), e.g. '{example}'",
+    )
+
+
+def grid_to_sweep(
+    parser: argparse.ArgumentParser,
+    grid: dict[str, Any] | None,
+    default: dict[str, tuple[Any, ...]],
+    module: ModuleType,
+) -> dict[str, tuple[Any, ...]]:
+    """``--grid`` as a grid (``default`` without it); names ``module`` lacks are a usage error.
+
+    Example:
+        >>> import types
+        >>> grid_to_sweep(argparse.ArgumentParser(), {"A": [1, 2]}, {}, types.SimpleNamespace(A=1))
+        {'A': (1, 2)}
+    """
+    chosen = {name: tuple(values) for name, values in grid.items()} if grid else default
+    unknown = sorted(name for name in chosen if not hasattr(module, name))
+    if unknown:
+        parser.error(f"--grid names constants {module.__name__} does not have: {unknown}")
+    return chosen

@@ -312,6 +312,29 @@ def test_descriptions_favour_mentions_with_their_head_word(monkeypatch) -> None:
     assert doc.resolve(text, ranker)[source].text == "the Finance Ministry"
 
 
+def test_company_descriptions_favour_company_names(monkeypatch) -> None:
+    from stance import speakers as sp
+
+    text = "Lena Reyne of Kessler Motors spoke in Turin. The company said no."
+    reyne, kessler, turin, source = (0, 10), (14, 28), (38, 43), (45, 56)
+    doc = sp.DocumentSpeakers()
+    for span in (reyne, kessler, turin):
+        doc.add_mention(Speaker.from_offsets(text, *span), np.zeros(2, dtype=np.float32))
+    doc.add_source(Speaker.from_offsets(text, *source), np.array(source, dtype=np.float32))
+    ranker = ScriptedRanker({source: [0, -5, 1.0, 0.0, 0.8]})  # the head prefers the person
+    monkeypatch.setattr(sp, "DESCRIPTION_PHRASE_FALLBACK", False)
+    monkeypatch.setattr(sp, "ORGANISATION_BONUS", 0.0)
+    assert doc.resolve(text, ranker)[source].text == "Lena Reyne"
+    monkeypatch.setattr(sp, "ORGANISATION_BONUS", 2.0)
+    assert doc.resolve(text, ranker)[source].text == "Kessler Motors"
+    # Only company heads: "The ministry" gets no bonus for a company name.
+    words = [sp.candidate_words(text, span, frozenset()) for span in (reyne, kessler)]
+    ministry = sp.decoding_rules(
+        "The ministry", (0, 12), [reyne, kessler], np.zeros(4), None, frozenset(), words
+    )
+    assert ministry[2] == ministry[3]
+
+
 def test_descriptions_fall_back_to_a_fuller_phrase_the_tagger_missed(nlp, monkeypatch) -> None:
     from stance import speakers as sp
     from stance.speakers import head_phrase

@@ -50,3 +50,17 @@ def test_grid_option_refuses_unknown_constants(sweep_decoding, tmp_path, capsys)
 def test_min_gain_zero_takes_any_improvement(sweep_decoding) -> None:
     rows = [_row(1, 1, 0.850), _row(2, 1, 0.8501)]
     assert sweep_decoding.choose(rows, {"A": 1, "B": 1}, min_gain=0)["values"] == {"A": 2, "B": 1}
+
+
+def test_source_objective_chooses_by_source_f1(sweep_decoding) -> None:
+    shipped = {"A": 1, "B": 1}
+    rows = [
+        {**_row(1, 1, 0.850), "source_mean": 0.90, "source_exact": 0.88, "source_overlap": 0.92},
+        {**_row(2, 1, 0.860), "source_mean": 0.90, "source_exact": 0.88, "source_overlap": 0.92},
+        {**_row(1, 2, 0.850), "source_mean": 0.91, "source_exact": 0.89, "source_overlap": 0.93},
+    ]
+    key = sweep_decoding.OBJECTIVES["source"]
+    assert sweep_decoding.choose(rows, shipped, key=key)["values"] == {"A": 1, "B": 2}
+    assert sweep_decoding.choose(rows, shipped)["values"] == {"A": 2, "B": 1}  # statement F1
+    report = sweep_decoding.render(rows, rows[2], shipped, objective="source")
+    assert "source exact F1" in report and "mean of source exact and overlap F1" in report

@@ -33,3 +33,10 @@ def test_sweep_scores_validation_and_restores_the_constants(sweep_rules) -> None
     shipped = {"PRONOUN_RECENCY_BONUS": before}
     report = sweep_rules.render(rows, sweep_rules.choose(rows, shipped), shipped)
     assert report.count("| chosen |") == 1
+
+
+def test_grid_option_sweeps_only_the_constants_it_names(sweep_rules, tmp_path, capsys) -> None:
+    with pytest.raises(SystemExit):
+        sweep_rules.main(["--grid", '{"NO_SUCH_CONSTANT": [1, 2]}', "--output", str(tmp_path)])
+    assert "NO_SUCH_CONSTANT" in capsys.readouterr().err
+    assert not list(tmp_path.iterdir())  # nothing written

@@ -179,6 +179,41 @@ def test_contents_do_not_end_on_a_preposition() -> None:
     assert not any(c.split()[-1].lower() in DANGLING_WORDS for c in contents)
 
 
+def test_sources_do_not_end_on_a_preposition() -> None:
+    import numpy as np
+
+    import stance
+    from stance import decoding
+    from stance.decoding import DANGLING_WORDS, complete_source_ends
+
+    # Tokens: "residents" "of" "the" "quarter" "said". Row 0: the source stops at "of" and the
+    # tagger is fairly sure of the rest (grown over "the" and "quarter", the second because
+    # "the" dangles too); row 1: it is not (trimmed to "residents"); row 2: the tagger opened
+    # "the quarter" as a source of its own, which the dangling source takes in.
+    dangling = np.array([[False, True, True, False, False]] * 3)
+    probs = np.array([[0.9, 0.9, 0.4, 0.4, 0.0], [0.9, 0.9, 0.05, 0.05, 0.0], [0.9] * 4 + [0.0]])
+    joinable = np.ones(dangling.shape, bool)
+    rows, starts, ends = np.array([0, 1, 2, 2]), np.array([0, 0, 0, 2]), np.array([2, 2, 2, 4])
+    assert complete_source_ends(rows, starts, ends, dangling, joinable, probs).tolist() == [
+        4, 1, 4, 4,
+    ]  # fmt: skip
+    ends_off = (1.1, False)
+    saved = decoding.SOURCE_TAIL_MIN_PROBABILITY, decoding.SOURCE_TAIL_TRIM
+    try:
+        decoding.SOURCE_TAIL_MIN_PROBABILITY, decoding.SOURCE_TAIL_TRIM = ends_off
+        assert complete_source_ends(rows, starts, ends, dangling, joinable, probs).tolist() == [
+            2, 2, 2, 4,
+        ]  # fmt: skip
+    finally:
+        decoding.SOURCE_TAIL_MIN_PROBABILITY, decoding.SOURCE_TAIL_TRIM = saved
+
+    # The example article's lead: the tagger reads "The regional water authority on" before
+    # "Thursday denied".
+    text = (REPO / "examples" / "article.txt").read_text(encoding="utf-8")
+    sources = [s.source.text for s in stance.load().predict(text) if s.source]
+    assert not any(s.split()[-1].lower() in DANGLING_WORDS for s in sources), sources
+
+
 def test_contents_opened_without_a_b_tag_grow_back_to_their_first_word() -> None:
     import numpy as np
 

@@ -6,8 +6,9 @@ retrained. Every combination in ``GRID`` is scored on the validation split with 
 backend: end-to-end statement F1 as written and packed into article-length texts
 (:func:`stance.trainer.pack_for_evaluation`). The best mean of the two wins (ties: the fewest
 constants changed), but only if it beats the shipped setting's mean by ``MIN_GAIN``: smaller
-differences are within what one document more or less found makes. The test split and PolNeAR
-are never read here.
+differences are within what one document more or less found makes. Constants that move only
+sources are chosen with ``--objective source``: the mean of source exact and token-overlap span
+F1 as written. The test split and PolNeAR are never read here.
 
 Usage:
     python training/sweep_decoding.py --output reports/decoding-sweep
@@ -19,7 +20,6 @@ regenerate the evaluation report.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -27,7 +27,14 @@ from typing import Any
 
 from stance import decoding
 from stance.evaluation import markdown_table
-from stance.sweeps import best_row, changed, sweep_constants, write_sweep
+from stance.sweeps import (
+    add_grid_argument,
+    best_row,
+    changed,
+    grid_to_sweep,
+    sweep_constants,
+    write_sweep,
+)
 
 #: The constants swept and their candidate values (each includes the shipped value).
 GRID: dict[str, tuple[Any, ...]] = {
@@ -40,42 +47,59 @@ GRID: dict[str, tuple[Any, ...]] = {
 MIN_GAIN = 0.003
 #: Rows of the report's table.
 TOP_ROWS = 12
+#: What ``--objective`` ranks rows by.
+OBJECTIVES = {"statement": "mean", "source": "source_mean"}
+#: The source span columns of a row (as written).
+SOURCE_COLUMNS = ("source_exact", "source_overlap", "source_mean")
 
 
 def choose(
-    rows: Sequence[dict[str, Any]], shipped: dict[str, Any], min_gain: float = MIN_GAIN
+    rows: Sequence[dict[str, Any]],
+    shipped: dict[str, Any],
+    min_gain: float = MIN_GAIN,
+    key: str = "mean",
 ) -> dict[str, Any]:
-    """The best mean statement F1 (ties: fewest changes), if it beats shipped by ``min_gain``.
+    """The best ``key`` (ties: fewest changes), if it beats shipped by ``min_gain``.
 
     Example:
         >>> rows = [{"values": {"A": 1}, "mean": 0.850}, {"values": {"A": 2}, "mean": 0.852}]
         >>> choose(rows, shipped={"A": 1})["values"]
         {'A': 1}
     """
-    best = best_row(rows, shipped, ["mean"])
+    best = best_row(rows, shipped, [key])
     current = next(r for r in rows if r["values"] == shipped)
-    return best if best["mean"] >= current["mean"] + min_gain else current
+    return best if best[key] >= current[key] + min_gain else current
 
 
 def sweep(model: str | None, grid: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """Validation statement F1 (as written, packed, mean) for every combination of ``grid``."""
+    """Validation statement F1 (as written, packed, mean) and source span F1 (exact, overlap
+    and their mean, as written) for every combination of ``grid``."""
     import stance
     from stance.corpus import read_corpus
-    from stance.evaluation import prediction_documents, statement_scores
+    from stance.evaluation import document_scores, prediction_documents
     from stance.trainer import pack_for_evaluation
 
     predictor = stance.load(model)._predictor
     written = [d for d in read_corpus() if d["split"] == "validation"]
     packed = pack_for_evaluation(written, predictor.tokenizer)
 
-    def f1(docs: list[dict[str, Any]]) -> float:
+    def scores(docs: list[dict[str, Any]]) -> dict[str, Any]:
         found = predictor.predict([d["text"] for d in docs])
-        return float(statement_scores(docs, prediction_documents(docs, found))["f1"])
+        return document_scores(docs, prediction_documents(docs, found))
 
     def score() -> dict[str, float]:
-        as_written, in_articles = f1(written), f1(packed)
-        mean = (as_written + in_articles) / 2
-        return {"as_written": as_written, "packed": in_articles, "mean": mean}
+        as_written, in_articles = scores(written), scores(packed)
+        statement = float(as_written["statement"]["f1"]), float(in_articles["statement"]["f1"])
+        exact = float(as_written["source"]["exact"]["f1"])
+        overlap = float(as_written["source"]["overlap"]["f1"])
+        return {
+            "as_written": statement[0],
+            "packed": statement[1],
+            "mean": sum(statement) / 2,
+            "source_exact": exact,
+            "source_overlap": overlap,
+            "source_mean": (exact + overlap) / 2,
+        }
 
     return sweep_constants(decoding, grid, score)
 
@@ -86,11 +110,13 @@ def render(
     shipped: dict[str, Any],
     min_gain: float = MIN_GAIN,
     model: str | None = None,
+    objective: str = "statement",
 ) -> str:
     """The Markdown report: the shipped setting, the choice and the best rows (of ``model``,
-    a model folder; None: the bundled model)."""
+    a model folder; None: the bundled model) by ``objective`` (a key of :data:`OBJECTIVES`)."""
     names = list(shipped)
-    ranked = sorted(rows, key=lambda r: (-r["mean"], changed(r, shipped)))[:TOP_ROWS]
+    key = OBJECTIVES[objective]
+    ranked = sorted(rows, key=lambda r: (-r[key], changed(r, shipped)))[:TOP_ROWS]
     current = next(r for r in rows if r["values"] == shipped)
     shown = [current, *(r for r in ranked if r is not current)]
 
@@ -100,12 +126,25 @@ def render(
             mark = "shipped, kept"
         return [
             *(str(row["values"][n]) for n in names),
-            *(f"{row[k]:.4f}" for k in ("as_written", "packed", "mean")),
+            *(f"{row[k]:.4f}" for k in columns),
             mark,
         ]
 
-    table = markdown_table(
-        [*names, "statement F1 as written", "packed", "mean", ""], [line(r) for r in shown]
+    # Reports written before the source columns existed have only the statement ones.
+    columns = [k for k in ("as_written", "packed", "mean", *SOURCE_COLUMNS) if k in rows[0]]
+    headers = {
+        "as_written": "statement F1 as written",
+        "packed": "packed",
+        "mean": "mean",
+        "source_exact": "source exact F1",
+        "source_overlap": "source overlap F1",
+        "source_mean": "source mean",
+    }
+    table = markdown_table([*names, *(headers[k] for k in columns), ""], [line(r) for r in shown])
+    chooses_by = (
+        "mean statement F1"
+        if objective == "statement"
+        else "mean of source exact and overlap F1 (as written)"
     )
     return "\n".join(
         [
@@ -115,7 +154,7 @@ def render(
             + (f" for the model in `{model}`" if model else "")
             + " (default backend, validation split "
             f"as written and packed into article-length texts, {len(rows)} combinations). The "
-            "choice is the best mean statement F1 (ties: the fewest constants changed) if it "
+            f"choice is the best {chooses_by} (ties: the fewest constants changed) if it "
             f"beats the shipped setting's by at least {min_gain}; the test split and PolNeAR "
             "were not read.",
             "",
@@ -130,30 +169,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=None, help="model folder (default: bundled)")
     parser.add_argument("--output", type=Path, default=Path("reports/decoding-sweep"))
-    parser.add_argument(
-        "--grid",
-        type=json.loads,
-        default=None,
-        help="JSON object of constants and their candidate values, swept instead of GRID "
-        "(the others stay as shipped), e.g. '{\"CONTENT_TAIL_MIN_PROBABILITY\": [1.1, 0.2]}'",
-    )
+    add_grid_argument(parser, '{"CONTENT_TAIL_MIN_PROBABILITY": [1.1, 0.2]}')
     parser.add_argument(
         "--min-gain",
         type=float,
         default=MIN_GAIN,
-        help="smallest gain in mean statement F1 over the shipped setting that changes it",
+        help="smallest gain in the objective over the shipped setting that changes it",
+    )
+    parser.add_argument(
+        "--objective",
+        choices=sorted(OBJECTIVES),
+        default="statement",
+        help="what chooses: mean statement F1 (as written and packed), or for constants that "
+        "move only sources, the mean of source exact and overlap span F1 (as written)",
     )
     args = parser.parse_args(argv)
-    grid = {k: tuple(v) for k, v in args.grid.items()} if args.grid else GRID
-    unknown = sorted(name for name in grid if not hasattr(decoding, name))
-    if unknown:
-        parser.error(f"--grid names constants stance.decoding does not have: {unknown}")
+    grid = grid_to_sweep(parser, args.grid, GRID, decoding)
     shipped = {name: getattr(decoding, name) for name in grid}
     rows = sweep(args.model, grid)
-    chosen = choose(rows, shipped, args.min_gain)
-    write_sweep(
-        args.output, shipped, chosen, rows, render(rows, chosen, shipped, args.min_gain, args.model)
-    )
+    chosen = choose(rows, shipped, args.min_gain, OBJECTIVES[args.objective])
+    markdown = render(rows, chosen, shipped, args.min_gain, args.model, args.objective)
+    write_sweep(args.output, shipped, chosen, rows, markdown)
     return 0
 
 

@@ -24,7 +24,7 @@ from typing import Any
 
 from stance import speakers
 from stance.evaluation import markdown_table
-from stance.sweeps import best_row, sweep_constants, write_sweep
+from stance.sweeps import add_grid_argument, best_row, grid_to_sweep, sweep_constants, write_sweep
 
 #: The constants swept and their candidate values (each includes the value shipped before).
 GRID: dict[str, tuple[float, ...]] = {
@@ -32,6 +32,7 @@ GRID: dict[str, tuple[float, ...]] = {
     "NAME_MATCH_BONUS": (2.0, 3.0, 4.0, 6.0),
     "DESCRIPTION_HEAD_BONUS": (3.0, 5.0),
     "DESCRIPTION_SELF_PENALTY": (1.0, 2.0),
+    "ORGANISATION_BONUS": (0.0, 2.0, 4.0),
 }
 #: Rows of the report's table.
 TOP_ROWS = 12
@@ -108,9 +109,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--model", default=None, help="model folder (default: bundled)")
     parser.add_argument("--output", type=Path, default=Path("reports/speaker-rules-sweep"))
+    add_grid_argument(parser, '{"ORGANISATION_BONUS": [0, 4]}')
     args = parser.parse_args(argv)
-    shipped = {name: getattr(speakers, name) for name in GRID}
-    rows = sweep(args.model, GRID)
+    grid = grid_to_sweep(parser, args.grid, GRID, speakers)
+    shipped = {name: getattr(speakers, name) for name in grid}
+    rows = sweep(args.model, grid)
     chosen = choose(rows, shipped)
     write_sweep(args.output, shipped, chosen, rows, render(rows, chosen, shipped))
     return 0
