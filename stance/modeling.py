@@ -277,7 +277,9 @@ class StanceModel(PreTrainedModel):
         candidates = pool_spans(states, candidate_window, candidate_mask)
         logits = self.score_speakers(anchors, candidates, speaker_buckets)
         # Each source ranks only its own window's mentions (and "never named", "itself").
-        valid = torch.cat([torch.ones_like(speaker_valid[:, :2]), speaker_valid], dim=1)
+        # Two columns of ones whatever K is: speaker_valid[:, :2] would have one column when a
+        # batch holds a single candidate (K = 1), and the mask would no longer fit the logits.
+        valid = torch.cat([speaker_valid.new_ones(len(speaker_valid), 2), speaker_valid], dim=1)
         logits = logits.masked_fill(~valid.bool(), -1e4)
         return nn.functional.cross_entropy(logits, speaker_target), logits
 

@@ -185,6 +185,40 @@ def test_quote_normalized_training_text_reads_like_prediction(corpus) -> None:
                     assert after["text"][st[part]["start"] : st[part]["end"]] == st[part]["text"]
 
 
+def test_speaker_loss_takes_a_batch_with_one_candidate() -> None:
+    import torch
+
+    from stance.configuration import StanceConfig
+    from stance.modeling import StanceModel
+
+    # A batch whose only source has a single candidate mention (K = 1): the ranking mask must
+    # still cover "never named", "the source itself" and that candidate (a seed-13 run on
+    # corpus v8 stopped in its fourth epoch on such a batch).
+    config = StanceConfig(
+        encoder_config={"model_type": "bert", "hidden_size": 32, "num_hidden_layers": 1,
+                        "num_attention_heads": 2, "intermediate_size": 64, "vocab_size": 100},
+        role_ffn_dim=32,
+        speaker_head=True,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    model = StanceModel(config)
+    ids = torch.tensor([[2, 5, 6, 7, 8, 3]])
+    span = lambda a, b: torch.tensor([[int(a <= i < b) for i in range(6)]])  # noqa: E731
+    out = model(
+        input_ids=ids,
+        attention_mask=torch.ones_like(ids),
+        mention_tags=torch.zeros_like(ids),
+        anchor_window=torch.tensor([0]),
+        anchor_mask=span(4, 5),
+        candidate_window=torch.tensor([0]),
+        candidate_mask=span(1, 3),
+        speaker_valid=torch.tensor([[1]]),
+        speaker_buckets=torch.tensor([[0]]),
+        speaker_target=torch.tensor([2]),
+    )
+    assert out.speaker_logits.shape == (1, 3) and torch.isfinite(out.loss)
+
+
 def test_attention_dropout_reaches_the_encoder() -> None:
     from stance.trainer import TrainingArguments, build_model
 
