@@ -1,7 +1,7 @@
 """Speaker resolution with and without the decoding rules and name-run candidates.
 
-The rules (``stance.speakers``: pronoun recency bonus, description self penalty, name-match
-and head-word bonuses, source-fragment blocking) and the untagged proper-name runs as
+The rules (``stance.speakers``: pronoun recency bonus, description self penalty, name-match,
+head-word and company bonuses, source-fragment blocking) and the untagged proper-name runs as
 candidates were chosen on validation; this script shows what each split gets with all of them
 off (the head's argmax over tagged mentions), with the rules alone, and as shipped, for the
 same model and the same accuracy definition (``stance.evaluation``).
@@ -36,6 +36,7 @@ RULES_OFF = {
     "NAME_RUN_CANDIDATES": False,
     "UNTAGGED_PENALTY": 0.0,
     "DESCRIPTION_PHRASE_FALLBACK": False,
+    "ORGANISATION_BONUS": 0.0,
 }
 #: The three settings compared: all off, the rules over tagged mentions only, as shipped.
 SETTINGS = ("rules_off", "rules_without_name_runs", "rules_on")
