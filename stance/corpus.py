@@ -102,7 +102,7 @@ LONG_CONTENT_WORDS = 26
 #: Abbreviated titles whose period ends no sentence ("Mr. Halloran", "MS. ACHTERBERG",
 #: "Sen. Lund"): the courtesy titles speaker matching strips, and office titles written short.
 PERIOD_TITLES: tuple[str, ...] = tuple(
-    sorted(HONORIFICS | {"sen", "rep", "gov", "gen", "lt", "col", "st"})
+    sorted(HONORIFICS | {"sen", "rep", "gov", "gen", "lt", "col", "st", "ald", "atty"})
 )
 #: A sentence end followed by the next sentence's capital: where a span crosses sentences.
 SENTENCE_BREAK = re.compile(
@@ -110,7 +110,7 @@ SENTENCE_BREAK = re.compile(
 )
 
 #: The corpus version the dataset card and model cards name (raised when a batch is adopted).
-CORPUS_VERSION = 7
+CORPUS_VERSION = 8
 SPLITS: tuple[str, ...] = ("train", "validation", "test")
 QUOTE_CHARS = "\"'“”‘’«»„"
 _TAG = re.compile(r"<(/?)([SCPM])(\d+)>")
