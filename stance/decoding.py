@@ -175,6 +175,13 @@ ONE_STATEMENT_PER_CONTENT_GAP_WORDS = 5
 #: GUIDELINES.md), but the tagger can run an embedded post's content back into the paragraph
 #: above its "— Name (@handle)" line.
 CONTENT_WITHIN_PARAGRAPH = True
+#: Drop a statement whose content lies before its cue in an earlier paragraph, unless the cue
+#: opens its paragraph. In the corpus the only such statements are posts and reaction quotes
+#: over a "— Name" line (34 of 1,547 contents before their cue), and PolNeAR dev has one
+#: ("According to" opening a paragraph); the tagger, though, can read a quote of the paragraph
+#: above as a second content of a cue whose own quote it has already found ('"The plan is
+#: dead," said Rep. Ana Ruiz' taking the previous speaker's quote).
+CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH = True
 _WORD = re.compile(r"\w+")
 _SENTENCE_END = re.compile(r"[.!?][\"'\u201c\u201d\u2018\u2019]*\s")
 #: Start prediction windows at sentence starts (stance.windows.window_bounds), so that a window
@@ -850,14 +857,44 @@ def within_paragraph(text: str, statement: Statement) -> Statement | None:
     return dataclasses.replace(statement, content=Span.from_offsets(text, begin, end))
 
 
+def reaches_back_over_paragraph(text: str, statement: Statement) -> bool:
+    r"""Whether the statement's content ends in a paragraph before its cue's paragraph while
+    the cue does not open its own paragraph (a "— Name" line opens it, as in posts).
+
+    Example:
+        >>> from stance.types import Span
+        >>> text = '"It works," Ivo Sand said.\n"It is dead," said Ana Ruiz.'
+        >>> def statement(content: tuple[int, int], cue: tuple[int, int]) -> Statement:
+        ...     return Statement(source=None, cue=Span.from_offsets(text, *cue),
+        ...         content=Span.from_offsets(text, *content), label="assertion", score=0.9,
+        ...         scores={})
+        >>> reaches_back_over_paragraph(text, statement((1, 9), (42, 46)))
+        True
+        >>> reaches_back_over_paragraph(text, statement((29, 39), (42, 46)))
+        False
+        >>> reaches_back_over_paragraph("Ports shut.\n— Ivo Sand", statement((0, 10), (12, 13)))
+        False
+    """
+    content, cue = statement.content, statement.cue
+    if content.end > cue.start or "\n" not in text[content.end : cue.start]:
+        return False
+    paragraph_start = text.rfind("\n", 0, cue.start) + 1
+    return bool(text[paragraph_start : cue.start].strip())
+
+
 def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
     """Sorts statements by content then cue start and drops duplicates: exact span duplicates,
     and statements sharing a content (:func:`one_per_content`, unless
     :data:`ONE_STATEMENT_PER_CONTENT_GAP_WORDS` is -1). Contents are first kept within one
-    paragraph (:func:`within_paragraph`, unless :data:`CONTENT_WITHIN_PARAGRAPH` is off)."""
+    paragraph (:func:`within_paragraph`, unless :data:`CONTENT_WITHIN_PARAGRAPH` is off), and
+    statements whose content reaches back over a paragraph break to its cue are dropped
+    (:func:`reaches_back_over_paragraph`, unless :data:`CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH`
+    is off)."""
     if CONTENT_WITHIN_PARAGRAPH:
         cut = (within_paragraph(text, st) for st in statements)
         statements = [st for st in cut if st is not None]
+    if CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH:
+        statements = [st for st in statements if not reaches_back_over_paragraph(text, st)]
     unique: dict[tuple[Any, ...], Statement] = {}
     for st in statements:
         key = st.span_key()

@@ -431,6 +431,21 @@ def test_rule_off_keeps_statements_sharing_a_content(monkeypatch) -> None:
     assert len(decoding.finalize(text, pair)) == 2
 
 
+def test_a_cue_does_not_take_a_content_from_the_paragraph_above(monkeypatch) -> None:
+    from stance import decoding
+
+    text = '"We will not back down," Ivo Sand said.\n"The plan is dead," Ana Ruiz told reporters.'
+    own = _statement(text, "told reporters", "The plan is dead", source="Ana Ruiz")
+    above = _statement(text, "told reporters", "We will not back down", source="Ana Ruiz")
+    assert decoding.finalize(text, [own, above]) == [own]
+    # A "— Name" line opens its paragraph: the post above it is its content.
+    post = "Ports stay shut until Friday.\n— Ivo Sand (@ivosand)"
+    dash = _statement(post, "—", "Ports stay shut until Friday", source="Ivo Sand")
+    assert decoding.finalize(post, [dash]) == [dash]
+    monkeypatch.setattr(decoding, "CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH", False)
+    assert len(decoding.finalize(text, [own, above])) == 2
+
+
 def test_shipped_model_reads_each_content_once(nlp, corpus) -> None:
     # Documents where the tagger reads one content under two cues (validation split, so they
     # chose the rule): a cue cut in two ("told the Halden" + "Court"), and a cue and a
