@@ -232,7 +232,8 @@ configs:
 Wire-style news documents in English, annotated with every **attributed statement**
 (source, cue and content as character spans) and the **epistemic stance** of the source toward
 the content: denial, speculation, hedge or assertion. Every sentence was written for this corpus
-(invented people, places and organisations); none is copied or paraphrased from real articles.
+(invented people and organisations, in invented or real places); none is copied or paraphrased
+from real articles.
 The annotation manual is [GUIDELINES.md](GUIDELINES.md).
 
 *All figures below are generated from `corpus.jsonl` by `python -m stance.dataset_card`.*
