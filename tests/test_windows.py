@@ -446,6 +446,31 @@ def test_a_cue_does_not_take_a_content_from_the_paragraph_above(monkeypatch) -> 
     assert len(decoding.finalize(text, [own, above])) == 2
 
 
+def test_a_content_cut_at_a_partial_quote_grows_through_it(monkeypatch) -> None:
+    from stance import decoding
+
+    text = "Aides said the ruling was a “huge win, as we’ve said.” Polls open at 8."
+    cut = _statement(text, "said", "the ruling was a", source="Aides")
+    (grown,) = decoding.finalize(text, [cut])
+    assert grown.content.text == "the ruling was a “huge win, as we’ve said"
+    # A naming cue's quoted words are its verdict, not its content (GUIDELINES.md).
+    named = 'Aides called the ruling "a fabrication" on Monday.'
+    verdict = _statement(named, "called", "the ruling", source="Aides")
+    assert decoding.finalize(named, [verdict]) == [verdict]
+    # Nor does a content grow over another statement's cue, or past its paragraph.
+    text = 'Aides said the ruling was "wrong, officials added, and costly."'
+    cut = _statement(text, "said", "the ruling was", source="Aides")
+    added = _statement(text, "added", "and costly", source="officials")
+    assert cut in decoding.finalize(text, [cut, added])
+    unclosed = 'Aides said the ruling was "wrong.\nIt was costly," they said.'
+    cut = _statement(unclosed, "said", "the ruling was", source="Aides")
+    assert decoding.finalize(unclosed, [cut]) == [cut]
+    monkeypatch.setattr(decoding, "PARTIAL_QUOTE_MAX_WORDS", -1)
+    text = "Aides said the ruling was a “huge win.”"
+    cut = _statement(text, "said", "the ruling was a", source="Aides")
+    assert decoding.finalize(text, [cut]) == [cut]
+
+
 def test_shipped_model_reads_each_content_once(nlp, corpus) -> None:
     # Documents where the tagger reads one content under two cues (validation split, so they
     # chose the rule): a cue cut in two ("told the Halden" + "Court"), and a cue and a
