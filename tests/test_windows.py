@@ -471,6 +471,23 @@ def test_a_content_cut_at_a_partial_quote_grows_through_it(monkeypatch) -> None:
     assert decoding.finalize(text, [cut]) == [cut]
 
 
+def test_spans_do_not_start_on_the_piece_after_an_apostrophe(monkeypatch) -> None:
+    from stance import decoding
+
+    # The possessive's owner is the source: the cue starts after the "'s".
+    text = "Nervo's conclusion that judges erred is not shared."
+    cut = _statement(text, "s conclusion", "judges erred", source="Nervo")
+    (moved,) = decoding.finalize(text, [cut])
+    assert (moved.source.text, moved.cue.text) == ("Nervo", "conclusion")
+    # A content opened inside a contraction takes the whole word.
+    text = "The aide said she didn’t want the escort."
+    cut = _statement(text, "said", "t want the escort", source="The aide")
+    (moved,) = decoding.finalize(text, [cut])
+    assert moved.content.text == "didn’t want the escort"
+    monkeypatch.setattr(decoding, "WHOLE_WORD_STARTS", False)
+    assert decoding.finalize(text, [cut]) == [cut]
+
+
 def test_shipped_model_reads_each_content_once(nlp, corpus) -> None:
     # Documents where the tagger reads one content under two cues (validation split, so they
     # chose the rule): a cue cut in two ("told the Halden" + "Court"), and a cue and a
