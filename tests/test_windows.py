@@ -311,17 +311,22 @@ def _decode(nlp, monkeypatch, text: str, **constants: int) -> list:
 
 
 def test_a_cut_partial_quote_is_joined_not_left_as_a_scrap(nlp, monkeypatch) -> None:
-    # The shipped tagger stops inside the partial quote: "it was" and "disappointed ..." come
-    # out as two contents of one cue with only ' "deeply' between them.
-    text = 'The club said in a statement that it was "deeply disappointed" by the ruling.'
-
-    found = _decode(nlp, monkeypatch, text, MERGE_SAME_STANCE_WORDS=-1, CONTENT_MIN_SIBLING_WORDS=1)
+    # The shipped tagger stops inside the partial quote: "there was" and "not a shred ..." come
+    # out as two contents of one cue with only a quote mark between them. (The partial-quote
+    # rule, which would grow "there was" through the quote on its own, is off here.)
+    text = (
+        'He told the court there was "not a shred of evidence" that the solvent had travelled '
+        "from the plant, which sits downhill from most of the affected wells."
+    )
+    rules = {"MERGE_SAME_STANCE_WORDS": -1, "PARTIAL_QUOTE_MAX_WORDS": -1}
+    found = _decode(nlp, monkeypatch, text, CONTENT_MIN_SIBLING_WORDS=1, **rules)
     raw = sorted(s.content.text for s in found)
-    assert "it was" in raw and len(raw) == 2
-    scraps_dropped = _decode(nlp, monkeypatch, text, CONTENT_MIN_SIBLING_WORDS=4)
-    assert [s.content.text for s in scraps_dropped] == [c for c in raw if c != "it was"]
+    assert "there was" in raw and len(raw) == 2
+    scraps_dropped = _decode(nlp, monkeypatch, text, CONTENT_MIN_SIBLING_WORDS=4, **rules)
+    assert [s.content.text for s in scraps_dropped] == [c for c in raw if c != "there was"]
+    monkeypatch.undo()
     (joined,) = _decode(nlp, monkeypatch, text, MERGE_SAME_STANCE_WORDS=6)  # before scraps go
-    assert joined.content.text.startswith('it was "deeply disappointed')
+    assert joined.content.text.startswith('there was "not a shred of evidence')
     assert text[joined.content.start : joined.content.end] == joined.content.text
 
 
@@ -485,6 +490,28 @@ def test_spans_do_not_start_on_the_piece_after_an_apostrophe(monkeypatch) -> Non
     (moved,) = decoding.finalize(text, [cut])
     assert moved.content.text == "didn’t want the escort"
     monkeypatch.setattr(decoding, "WHOLE_WORD_STARTS", False)
+    assert decoding.finalize(text, [cut]) == [cut]
+
+
+def test_a_content_cut_after_a_dangling_word_runs_on_to_the_phrase_end(monkeypatch) -> None:
+    from stance import decoding
+
+    # An apostrophe inside a word ends no phrase.
+    text = "Hallam said the metro was short of drivers it\u2019d trained, the union said."
+    cut = _statement(text, "said", "the metro was short of", source="Hallam")
+    (grown,) = decoding.finalize(text, [cut])
+    assert grown.content.text == "the metro was short of drivers it\u2019d trained"
+    # Not over a cue, not beyond the word limit, and not when punctuation follows.
+    text = "Hallam said the metro was short of, the union added, drivers."
+    cut = _statement(text, "said", "the metro was short of", source="Hallam")
+    assert decoding.finalize(text, [cut]) == [cut]
+    text = "Hallam said the metro was short of drivers as the union claimed."
+    cut = _statement(text, "said", "the metro was short of", source="Hallam")
+    claimed = _statement(text, "claimed", "drivers", source="the union")
+    assert cut in decoding.finalize(text, [cut, claimed])
+    monkeypatch.setattr(decoding, "DANGLING_CONTENT_RUN_WORDS", 2)
+    text = "Hallam said the metro was short of about 90 drivers."
+    cut = _statement(text, "said", "the metro was short of", source="Hallam")
     assert decoding.finalize(text, [cut]) == [cut]
 
 
