@@ -151,7 +151,9 @@ def test_curly_quotes_read_as_straight_ones(nlp) -> None:
 def test_two_apostrophe_quotes_read_as_double_ones(nlp) -> None:
     # Some papers quote with two apostrophes; the model reads them as a double quote mark
     # (stance.tokenization.normalize_quotes), and every span still points into the text given.
-    straight = '"The bridge is safe," said engineer Ola Brandt. "It reopens on Friday."'
+    straight = (
+        '"The bridge is safe," said engineer Ola Brandt. "We will reopen it to traffic on Friday."'
+    )
     doubled = straight.replace('"', "''")
     assert len(doubled) == len(straight) + 4
 
@@ -163,7 +165,10 @@ def test_two_apostrophe_quotes_read_as_double_ones(nlp) -> None:
 
     found = read(straight)
     assert len(found) == 2 and found == read(doubled)
-    assert [content for *_, content in found] == ["The bridge is safe", "It reopens on Friday"]
+    assert [content for *_, content in found] == [
+        "The bridge is safe",
+        "We will reopen it to traffic on Friday",
+    ]
 
 
 def test_transcript_turns_and_embedded_posts(nlp) -> None:
