@@ -208,6 +208,11 @@ _APOSTROPHES = "'’"
 #: content tail rule grows only over likely tokens; these cuts stop before unlikely ones. In
 #: the validation predictions 7 contents ended so, all cut short.
 DANGLING_CONTENT_RUN_WORDS = 12
+#: A content before its cue that stops at most this many words short of the punctuation mark
+#: its source or cue follows ("It is unclear whether the authority will order more" + " tests,
+#: she said") runs on to that mark (-1: off). In the corpus no content before its cue leaves a
+#: word between its end and that mark.
+CONTENT_BEFORE_CUE_RUN_WORDS = 3
 # A single quote mark ends a phrase only where no letter follows it ("they’ve" goes on).
 _PHRASE_END = re.compile(r"[.,;:!?\"“”()\[\]\n—–]|''|['‘’](?!\w)")
 _OPENING_QUOTE = re.compile(r"[ \t]+(\"|“|‘|'')")
@@ -912,12 +917,19 @@ def reaches_back_over_paragraph(text: str, statement: Statement) -> bool:
     return bool(text[paragraph_start : cue.start].strip())
 
 
-def run_on_from_dangling_word(
-    text: str, statement: Statement, statements: Sequence[Statement], max_words: int
+def run_on_to_phrase_end(
+    text: str,
+    statement: Statement,
+    statements: Sequence[Statement],
+    dangling_words: int,
+    before_cue_words: int,
 ) -> Statement:
-    """The statement with a content that ends on a dangling word followed by a word ("cash for
-    him on" + " three of the dates") run on to the next punctuation mark, if that is at most
-    ``max_words`` words away and holds no statement's cue; unchanged otherwise.
+    """The statement with a content cut short of its phrase run on to the next punctuation mark,
+    if no statement's cue lies between: a content that ends on a dangling word followed by a
+    word ("cash for him on" + " three of the dates"), when the mark is at most
+    ``dangling_words`` words away; and a content before its cue that stops short of the mark
+    its source or cue follows ("… will order more" + " tests, she said"), when the mark is at
+    most ``before_cue_words`` words away. Unchanged otherwise (-1 turns either off).
 
     Example:
         >>> from stance.types import Span
@@ -925,18 +937,26 @@ def run_on_from_dangling_word(
         >>> cut = Statement(source=Span.from_offsets(text, 0, 3),
         ...     cue=Span.from_offsets(text, 4, 8), content=Span.from_offsets(text, 9, 37),
         ...     label="assertion", score=0.9, scores={})
-        >>> run_on_from_dangling_word(text, cut, [cut], 12).content.text
+        >>> run_on_to_phrase_end(text, cut, [cut], 12, 3).content.text
         'she withdrew cash for him on three dates'
     """
     content = statement.content
     words = _WORD.findall(content.text)
-    if not words or words[-1].lower() not in DANGLING_WORDS:
-        return statement
-    if not re.match(r"[ \t]\w", text[content.end : content.end + 2]):
+    if not words or not re.match(r"[ \t]\w", text[content.end : content.end + 2]):
         return statement
     stop = _PHRASE_END.search(text, content.end)
     end = stop.start() if stop else len(text)
-    if len(_WORD.findall(text, content.end, end)) > max_words:
+    n_words = len(_WORD.findall(text, content.end, end))
+    dangling = words[-1].lower() in DANGLING_WORDS and n_words <= dangling_words
+    source, cue = statement.source, statement.cue
+    attribution = cue.start if source is None or source.start < content.end else source.start
+    before_cue = (
+        content.end <= cue.start
+        and n_words <= before_cue_words
+        and end <= attribution
+        and not _WORD.search(text, end, attribution)
+    )
+    if not (dangling or before_cue):
         return statement
     if any(content.end < other.cue.end and other.cue.start < end for other in statements):
         return statement
@@ -1044,8 +1064,9 @@ def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
     (:func:`reaches_back_over_paragraph`, unless :data:`CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH`
     is off); a content cut at a partial quote's opening mark is grown through it
     (:func:`through_partial_quote`, unless :data:`PARTIAL_QUOTE_MAX_WORDS` is -1), and one cut
-    after a dangling word runs on to the next punctuation mark
-    (:func:`run_on_from_dangling_word`, unless :data:`DANGLING_CONTENT_RUN_WORDS` is -1)."""
+    after a dangling word or short of the mark before its source runs on to that punctuation
+    mark (:func:`run_on_to_phrase_end`, :data:`DANGLING_CONTENT_RUN_WORDS`,
+    :data:`CONTENT_BEFORE_CUE_RUN_WORDS`)."""
     if WHOLE_WORD_STARTS:
         statements = [whole_word_starts(text, st) for st in statements]
     if CONTENT_WITHIN_PARAGRAPH:
@@ -1058,11 +1079,12 @@ def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
             through_partial_quote(text, st, statements, PARTIAL_QUOTE_MAX_WORDS)
             for st in statements
         ]
-    if DANGLING_CONTENT_RUN_WORDS >= 0:
-        statements = [
-            run_on_from_dangling_word(text, st, statements, DANGLING_CONTENT_RUN_WORDS)
-            for st in statements
-        ]
+    statements = [
+        run_on_to_phrase_end(
+            text, st, statements, DANGLING_CONTENT_RUN_WORDS, CONTENT_BEFORE_CUE_RUN_WORDS
+        )
+        for st in statements
+    ]
     unique: dict[tuple[Any, ...], Statement] = {}
     for st in statements:
         key = st.span_key()

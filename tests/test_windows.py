@@ -493,7 +493,7 @@ def test_spans_do_not_start_on_the_piece_after_an_apostrophe(monkeypatch) -> Non
     assert decoding.finalize(text, [cut]) == [cut]
 
 
-def test_a_content_cut_after_a_dangling_word_runs_on_to_the_phrase_end(monkeypatch) -> None:
+def test_a_content_cut_short_of_its_phrase_runs_on_to_the_phrase_end(monkeypatch) -> None:
     from stance import decoding
 
     # An apostrophe inside a word ends no phrase.
@@ -509,6 +509,16 @@ def test_a_content_cut_after_a_dangling_word_runs_on_to_the_phrase_end(monkeypat
     cut = _statement(text, "said", "the metro was short of", source="Hallam")
     claimed = _statement(text, "claimed", "drivers", source="the union")
     assert cut in decoding.finalize(text, [cut, claimed])
+    # A content before its cue runs on to the mark its source follows, not past it.
+    text = "It is unclear whether the board will order more tests, she said on Friday."
+    cut = _statement(text, "said", "It is unclear whether the board will order more", "she")
+    (grown,) = decoding.finalize(text, [cut])
+    assert grown.content.text == "It is unclear whether the board will order more tests"
+    appositive = "The board may order tests, Ana Ruiz, an engineer, said."
+    whole = _statement(appositive, "said", "The board may order tests", "Ana Ruiz")
+    assert decoding.finalize(appositive, [whole]) == [whole]
+    monkeypatch.setattr(decoding, "CONTENT_BEFORE_CUE_RUN_WORDS", -1)
+    assert decoding.finalize(text, [cut]) == [cut]
     monkeypatch.setattr(decoding, "DANGLING_CONTENT_RUN_WORDS", 2)
     text = "Hallam said the metro was short of about 90 drivers."
     cut = _statement(text, "said", "the metro was short of", source="Hallam")
