@@ -1022,8 +1022,10 @@ def whole_word_starts(text: str, statement: Statement) -> Statement:
     parts = {"source": statement.source, "cue": statement.cue, "content": statement.content}
     moved: dict[str, Span] = {}
     for name, span in parts.items():
-        start = span.start if span is not None else 0
-        if span is None or start < 2 or not text[start].isalnum():
+        if span is None:
+            continue
+        start = span.start
+        if start < 2 or not text[start].isalnum():
             continue
         if text[start - 1] not in _APOSTROPHES or not text[start - 2].isalnum():
             continue
@@ -1058,9 +1060,9 @@ def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
     and statements sharing a content (:func:`one_per_content`, unless
     :data:`ONE_STATEMENT_PER_CONTENT_GAP_WORDS` is -1). Spans are first moved off word pieces
     after an apostrophe (:func:`whole_word_starts`, unless :data:`WHOLE_WORD_STARTS` is off),
-    contents are kept within one
-    paragraph (:func:`within_paragraph`, unless :data:`CONTENT_WITHIN_PARAGRAPH` is off), and
-    statements whose content reaches back over a paragraph break to its cue are dropped
+    contents are kept within one paragraph (:func:`within_paragraph`, unless
+    :data:`CONTENT_WITHIN_PARAGRAPH` is off), statements whose content reaches back over a
+    paragraph break to its cue are dropped
     (:func:`reaches_back_over_paragraph`, unless :data:`CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH`
     is off); a content cut at a partial quote's opening mark is grown through it
     (:func:`through_partial_quote`, unless :data:`PARTIAL_QUOTE_MAX_WORDS` is -1), and one cut
