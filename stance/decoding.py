@@ -917,6 +917,18 @@ def reaches_back_over_paragraph(text: str, statement: Statement) -> bool:
     return bool(text[paragraph_start : cue.start].strip())
 
 
+def _content_grown_to(
+    text: str, statement: Statement, statements: Sequence[Statement], end: int
+) -> Statement:
+    """The statement with its content grown to ``end`` (edge punctuation left out), unchanged
+    if the cue of any of ``statements`` lies between the content's end and ``end``."""
+    content = statement.content
+    if any(content.end < other.cue.end and other.cue.start < end for other in statements):
+        return statement
+    start, end = _trim_edges(text, content.start, end, _EDGE_PUNCTUATION.__contains__)
+    return dataclasses.replace(statement, content=Span.from_offsets(text, start, end))
+
+
 def run_on_to_phrase_end(
     text: str,
     statement: Statement,
@@ -958,10 +970,7 @@ def run_on_to_phrase_end(
     )
     if not (dangling or before_cue):
         return statement
-    if any(content.end < other.cue.end and other.cue.start < end for other in statements):
-        return statement
-    start, end = _trim_edges(text, content.start, end, _EDGE_PUNCTUATION.__contains__)
-    return dataclasses.replace(statement, content=Span.from_offsets(text, start, end))
+    return _content_grown_to(text, statement, statements, end)
 
 
 def through_partial_quote(
@@ -995,13 +1004,10 @@ def through_partial_quote(
     if len(_WORD.findall(text, opening.end(), closing)) > max_words:
         return statement
     for other in statements:
-        if content.end < other.cue.end and other.cue.start < closing:
-            return statement
         naming = not NAMING_CUE_WORDS.isdisjoint(_WORD.findall(other.cue.text.lower()))
         if naming and (other is statement or other.content.end == content.end):
             return statement
-    start, end = _trim_edges(text, content.start, closing, _EDGE_PUNCTUATION.__contains__)
-    return dataclasses.replace(statement, content=Span.from_offsets(text, start, end))
+    return _content_grown_to(text, statement, statements, closing)
 
 
 def whole_word_starts(text: str, statement: Statement) -> Statement:
