@@ -26,7 +26,7 @@ from stance.corpus import QUOTE_CHARS
 from stance.speakers import CALENDAR_WORDS, DocumentSpeakers, name_runs, whole_name
 from stance.tokenization import normalize_quotes
 from stance.types import CUE_TAGS, MENTION_TAGS, ROLE_TAGS, Span, Statement
-from stance.windows import Window, char_to_tokens, make_windows
+from stance.windows import Window, char_to_tokens, make_windows, window_at
 
 _O = 0
 _B_CUE, _I_CUE = CUE_TAGS.index("B-CUE"), CUE_TAGS.index("I-CUE")
@@ -188,6 +188,18 @@ CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH = True
 #: but the tagger can stop at the mark: in PolNeAR dev 31 of 33 contents that end so are cut
 #: short of their gold content. Not after naming cues (:data:`NAMING_CUE_WORDS`).
 PARTIAL_QUOTE_MAX_WORDS = 30
+#: Grow a content that starts inside a quoted passage back to the passage's opening mark, when
+#: at most this many words lie between and no statement's span does (-1: off). The guidelines
+#: give a quote part one content from its opening mark, but the tagger can leave out a lead-in
+#: such as '"As a city, ' or a first sentence; in the corpus the words between an opening mark
+#: and a content inside the quote always belong to another statement, or are a lone "and"
+#: (the rule changes none of the 11,201 gold statements). Chosen on validation by content span
+#: F1 (`python training/sweep_decoding.py --objective content --min-gain 0 --grid
+#: '{"QUOTE_HEAD_MAX_WORDS": [-1, 8, 15, 30]}'`, reports/quote-head-sweep.md) with no minimum
+#: gain, as it only moves content starts: each of its 5 changes there made a content the gold
+#: one (content exact F1 0.8567 -> 0.8615).
+QUOTE_HEAD_MAX_WORDS = 30
+_CONJUNCTIONS = frozenset({"and", "but", "or", "so", "yet", "nor"})
 #: Cues whose quoted words after the object are the source's verdict on it, not part of the
 #: content: 'called the report "a fabrication"' has the content `the report` (GUIDELINES.md);
 #: all but 15 of the corpus's 121 contents that end before an opening quote mark have them.
@@ -235,6 +247,16 @@ MENTION_MIN_PROBABILITY = 0.2
 #: (window, cue) pairs read per role-head pass: bounds memory on cue-dense text (each pair holds
 #: a window of states and its attention map).
 MAX_PAIRS_PER_PASS = 64
+#: A cue with fewer tokens than this between it and an edge of its window (an edge inside the
+#: text: a text's own start and end are no edge) is read again in a window centred on it,
+#: shared with the window's other such cues within reach (-1: off). A window core leaves a cue
+#: as little as half an overlap of context, and a quote of a sentence or two before its "he
+#: said" does not fit in that: the content is cut at the edge or lost. Larger overlaps give
+#: every cue more context but run the encoder over every token several times; this reads
+#: again only where a cue is near an edge. Chosen on validation (reports/reread-sweep.md):
+#: mean statement F1 as written and packed 0.8555 off, 0.8664 / 0.8695 / 0.8723 / 0.8710 at
+#: 24 / 32 / 40 / 47 (47: centred in a 96-token window).
+REREAD_CONTEXT_TOKENS = 40
 _EDGE_PUNCTUATION = " \t\n,;:.\"'“”‘’«»„"
 
 
@@ -1010,6 +1032,52 @@ def through_partial_quote(
     return _content_grown_to(text, statement, statements, closing)
 
 
+def back_to_quote_start(
+    text: str, statement: Statement, statements: Sequence[Statement], max_words: int
+) -> Statement:
+    """The statement with a content that starts inside a quoted passage grown back to the
+    passage's opening mark, when at most ``max_words`` words lie between, no span of any of
+    ``statements`` (this one's included) does, and the words are not a lone conjunction.
+
+    Example:
+        >>> from stance.types import Span
+        >>> text = '"As a city, we will keep the bridge open," she said.'
+        >>> cut = Statement(source=Span.from_offsets(text, 43, 46),
+        ...     cue=Span.from_offsets(text, 47, 51), content=Span.from_offsets(text, 12, 40),
+        ...     label="assertion", score=0.9, scores={})
+        >>> back_to_quote_start(text, cut, [cut], 30).content.text
+        'As a city, we will keep the bridge open'
+    """
+    content = statement.content
+    opening = _unclosed_quote_before(text, content.start)
+    if opening is None:
+        return statement
+    lead_in = _WORD.findall(text, opening + 1, content.start)
+    if not lead_in or len(lead_in) > max_words:
+        return statement
+    if len(lead_in) == 1 and lead_in[0].lower() in _CONJUNCTIONS:
+        return statement
+    for other in statements:
+        for span in (other.source, other.cue, other.content):
+            if span is not None and span.start < content.start and span.end > opening + 1:
+                return statement
+    start, end = _trim_edges(text, opening + 1, content.end, _EDGE_PUNCTUATION.__contains__)
+    return dataclasses.replace(statement, content=Span.from_offsets(text, start, end))
+
+
+def _unclosed_quote_before(text: str, position: int) -> int | None:
+    """The offset of the double quote mark (straight or curly) that opens a passage holding
+    ``position`` and not closed before it, in the same paragraph; None if there is none."""
+    paragraph = text.rfind("\n", 0, position) + 1
+    before = text[paragraph:position]
+    straight, curly = before.rfind('"'), before.rfind("“")
+    if curly > before.rfind("”") and curly > straight:
+        return paragraph + curly
+    if straight >= 0 and before.count('"') % 2 == 1 and straight > before.rfind("”"):
+        return paragraph + straight
+    return None
+
+
 def whole_word_starts(text: str, statement: Statement) -> Statement:
     """The statement with each span that starts after a word's apostrophe ("Nervo'|s") moved
     to a word boundary: past the rest of the word when the word's first part ends another of
@@ -1070,7 +1138,9 @@ def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
     :data:`CONTENT_WITHIN_PARAGRAPH` is off), statements whose content reaches back over a
     paragraph break to its cue are dropped
     (:func:`reaches_back_over_paragraph`, unless :data:`CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH`
-    is off); a content cut at a partial quote's opening mark is grown through it
+    is off); a content that starts inside a quote is grown back to its opening mark
+    (:func:`back_to_quote_start`, unless :data:`QUOTE_HEAD_MAX_WORDS` is -1), a content cut at
+    a partial quote's opening mark is grown through it
     (:func:`through_partial_quote`, unless :data:`PARTIAL_QUOTE_MAX_WORDS` is -1), and one cut
     after a dangling word or short of the mark before its source runs on to that punctuation
     mark (:func:`run_on_to_phrase_end`, :data:`DANGLING_CONTENT_RUN_WORDS`,
@@ -1082,6 +1152,10 @@ def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
         statements = [st for st in cut if st is not None]
     if CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH:
         statements = [st for st in statements if not reaches_back_over_paragraph(text, st)]
+    if QUOTE_HEAD_MAX_WORDS >= 0:
+        statements = [
+            back_to_quote_start(text, st, statements, QUOTE_HEAD_MAX_WORDS) for st in statements
+        ]
     if PARTIAL_QUOTE_MAX_WORDS >= 0:
         statements = [
             through_partial_quote(text, st, statements, PARTIAL_QUOTE_MAX_WORDS)
@@ -1116,6 +1190,97 @@ def usable_cores() -> int:
         return len(os.sched_getaffinity(0))
     except AttributeError:  # pragma: no cover - macOS, Windows
         return os.cpu_count() or 1
+
+
+def cues_near_edges(
+    windows: Sequence[Window],
+    rows: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    context: int,
+) -> np.ndarray:
+    """Which cues (window ``rows``, token ``[starts, ends)``) have fewer than ``context`` tokens
+    between them and an edge of their window that lies inside the text.
+
+    Example:
+        >>> ids = np.arange(200)
+        >>> offsets = np.stack([ids, ids + 1], 1)
+        >>> first = Window(0, ids[:98], offsets[:98], 1, 60, doc_ids=ids, doc_offsets=offsets)
+        >>> cues_near_edges([first], np.array([0, 0]), np.array([3, 80]), np.array([4, 81]), 40)
+        array([False,  True])
+    """
+    if not len(rows):
+        return np.zeros(0, dtype=bool)
+    before = np.empty(len(rows), dtype=np.int64)
+    after = np.empty(len(rows), dtype=np.int64)
+    for i, (row, start, end) in enumerate(zip(rows.tolist(), starts, ends, strict=True)):
+        window = windows[row]
+        if window.doc_ids is None:  # no document tokens to read it again in
+            before[i] = after[i] = context
+            continue
+        real = len(window) - 2
+        at_text_start = window.start == 0
+        at_text_end = window.start + real >= len(window.doc_ids)
+        before[i] = context if at_text_start else start - 1
+        after[i] = context if at_text_end else real + 1 - end
+    return np.minimum(before, after) < context
+
+
+def reread_windows(
+    windows: Sequence[Window],
+    rows: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    size: int,
+    context: int,
+) -> tuple[list[Window], np.ndarray, np.ndarray, np.ndarray]:
+    """Windows of ``size`` tokens centred on the given cues, and the cues' places in them.
+
+    The cues of one window that fit together with ``context`` tokens on each side share a new
+    window; cues of different windows never do, so what a cue is read in depends on its own
+    window only, not on the batch.
+
+    Returns:
+        The new windows, and for each cue (in the order given) its new window's index and its
+        token range there.
+
+    Example:
+        >>> ids = np.arange(300)
+        >>> offsets = np.stack([ids, ids + 1], 1)
+        >>> w = Window(0, ids[:98], offsets[:98], 1, 60, doc_ids=ids, doc_offsets=offsets,
+        ...            start=100)
+        >>> new, r, s, e = reread_windows([w], np.array([0]), np.array([90]), np.array([91]),
+        ...                               96, 40)
+        >>> new[0].start, r.tolist(), s.tolist(), e.tolist()
+        (141, [0], [49], [50])
+    """
+    # Positions in the document's tokens (window position 1 is the window's first token).
+    firsts = np.array([windows[r].start for r in rows.tolist()], dtype=np.int64) + starts - 1
+    lasts = firsts + (ends - starts)
+    order = np.lexsort((firsts, rows))
+    span = max(size - 2 * context, 0)
+    new: list[Window] = []
+    cue_rows = np.empty(len(rows), dtype=np.int64)
+    group: list[int] = []
+
+    def close(group: list[int]) -> None:
+        window = windows[rows[group[0]]]
+        first, last = int(firsts[group[0]]), int(lasts[group[-1]])
+        centre = (first + last) // 2
+        doc_tokens = len(window.doc_ids)  # type: ignore[arg-type]
+        start = min(max(centre - size // 2, 0), max(doc_tokens - size, 0))
+        new.append(window_at(window, start, size))
+        cue_rows[group] = len(new) - 1
+
+    for i in order.tolist():
+        if group and (rows[i] != rows[group[0]] or lasts[i] - firsts[group[0]] > span):
+            close(group)
+            group = []
+        group.append(i)
+    if group:
+        close(group)
+    new_starts = np.array([new[r].start for r in cue_rows.tolist()], dtype=np.int64)
+    return new, cue_rows, firsts - new_starts + 1, lasts - new_starts + 1
 
 
 class Predictor:
@@ -1308,16 +1473,9 @@ class Predictor:
         if not windows:
             return
         ids, attention = pad_batch(windows, self.pad_token_id)
-        inner = tag_positions(attention)
-        dangling = (
-            np.isin(ids, self._dangling_ids)
-            if CONTENT_TAIL_MIN_PROBABILITY <= 1
-            or SOURCE_TAIL_MIN_PROBABILITY <= 1
-            or SOURCE_TAIL_TRIM
-            else None
-        )
-        calendar = np.isin(ids, self._calendar_ids)
         states, cue_probs = self.backend.encode(ids, attention)
+        token_masks = self._token_masks(ids, attention)
+        inner = token_masks[0]
         if speakers is not None:
             self._collect_mentions(texts, windows, states, inner, speakers)
         cue_tags = np.where(inner, cue_probs.argmax(-1), _O)
@@ -1335,12 +1493,75 @@ class Predictor:
         # A cue is read only in the window whose core holds its first token: no duplicates.
         own = (starts >= core_start[rows]) & (starts < core_end[rows])
         rows, starts, ends = rows[own], starts[own], ends[own]
+        if REREAD_CONTEXT_TOKENS >= 0 and len(rows):
+            near_edge = cues_near_edges(windows, rows, starts, ends, REREAD_CONTEXT_TOKENS)
+            if near_edge.any():
+                self._read_again(
+                    texts, windows, rows[near_edge], starts[near_edge], ends[near_edge], found,
+                    speakers,
+                )  # fmt: skip
+                rows, starts, ends = rows[~near_edge], starts[~near_edge], ends[~near_edge]
+        self._read_all_pairs(
+            texts, windows, states, attention, token_masks, rows, starts, ends, found, speakers
+        )
+
+    def _token_masks(
+        self, ids: np.ndarray, attention: np.ndarray
+    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
+        """Where tags may be read, which tokens are dangling words (``None`` when no rule
+        needs them) and which are day or month names, for a padded batch [B, T]."""
+        dangling = (
+            np.isin(ids, self._dangling_ids)
+            if CONTENT_TAIL_MIN_PROBABILITY <= 1
+            or SOURCE_TAIL_MIN_PROBABILITY <= 1
+            or SOURCE_TAIL_TRIM
+            else None
+        )
+        return tag_positions(attention), dangling, np.isin(ids, self._calendar_ids)
+
+    def _read_all_pairs(
+        self,
+        texts: Sequence[str],
+        windows: Sequence[Window],
+        states: Any,
+        attention: np.ndarray,
+        token_masks: tuple[np.ndarray, np.ndarray | None, np.ndarray],
+        rows: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        found: list[list[Statement]],
+        speakers: list[DocumentSpeakers] | None,
+    ) -> None:
+        """:meth:`_read_pairs` over the cues ``rows, starts, ends``, a bounded number a pass."""
+        inner, dangling, calendar = token_masks
         for begin in range(0, len(rows), MAX_PAIRS_PER_PASS):
             chunk = slice(begin, begin + MAX_PAIRS_PER_PASS)
             self._read_pairs(
                 texts, windows, states, attention, inner, dangling, calendar, rows[chunk],
                 starts[chunk], ends[chunk], found, speakers,
             )  # fmt: skip
+
+    def _read_again(
+        self,
+        texts: Sequence[str],
+        windows: Sequence[Window],
+        rows: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+        found: list[list[Statement]],
+        speakers: list[DocumentSpeakers] | None,
+    ) -> None:
+        """Reads the cues ``rows, starts, ends`` (found near their windows' edges) in windows
+        centred on them (:func:`reread_windows`)."""
+        again, cue_rows, cue_starts, cue_ends = reread_windows(
+            windows, rows, starts, ends, self.window_length - 2, REREAD_CONTEXT_TOKENS
+        )
+        ids, attention = pad_batch(again, self.pad_token_id)
+        states, _ = self.backend.encode(ids, attention)
+        self._read_all_pairs(
+            texts, again, states, attention, self._token_masks(ids, attention), cue_rows,
+            cue_starts, cue_ends, found, speakers,
+        )  # fmt: skip
 
     def _read_pairs(
         self,

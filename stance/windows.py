@@ -37,6 +37,12 @@ class Window:
     pairs: list[dict[str, Any]] = field(default_factory=list)
     mention_tags: np.ndarray | None = None
     speaker_items: list[dict[str, Any]] = field(default_factory=list)
+    # The whole document's tokens (shared by all its windows, not copied) and where this
+    # window's first real token sits in them: prediction reads a cue near an edge again in a
+    # window of its own (stance.decoding.REREAD_CONTEXT_TOKENS).
+    doc_ids: np.ndarray | None = None
+    doc_offsets: np.ndarray | None = None
+    start: int = 0
 
     def __len__(self) -> int:
         return len(self.input_ids)
@@ -160,9 +166,42 @@ def make_windows(
                     offsets=np.concatenate([special, offsets[start:end], special]),
                     core_start=core_start - start + 1,
                     core_end=core_end - start + 1,
+                    doc_ids=ids,
+                    doc_offsets=offsets,
+                    start=start,
                 )
             )
     return windows
+
+
+def window_at(template: Window, start: int, length: int) -> Window:
+    """A window of ``template``'s document holding its tokens ``[start, start + length)``,
+    all of it core (clipped to the document).
+
+    Example:
+        >>> ids, offsets = np.arange(10, 20), np.stack([np.arange(10), np.arange(1, 11)], 1)
+        >>> template = Window(0, np.array([101, 10, 11, 102]), offsets[:4], 1, 3,
+        ...                   doc_ids=ids, doc_offsets=offsets)
+        >>> window = window_at(template, 6, 8)
+        >>> window.input_ids.tolist(), window.start, (window.core_start, window.core_end)
+        ([101, 16, 17, 18, 19, 102], 6, (1, 5))
+    """
+    if template.doc_ids is None or template.doc_offsets is None:
+        raise ValueError("the window carries no document tokens (build it with make_windows)")
+    ids, offsets = template.doc_ids, template.doc_offsets
+    end = min(len(ids), start + length)
+    special = np.array([[-1, -1]], dtype=np.int64)
+    return Window(
+        doc_index=template.doc_index,
+        # [CLS] and [SEP] are the template's own first and last ids.
+        input_ids=np.concatenate([template.input_ids[:1], ids[start:end], template.input_ids[-1:]]),
+        offsets=np.concatenate([special, offsets[start:end], special]),
+        core_start=1,
+        core_end=end - start + 1,
+        doc_ids=ids,
+        doc_offsets=offsets,
+        start=start,
+    )
 
 
 def char_to_tokens(offsets: np.ndarray, start: int, end: int) -> tuple[int, int] | None:

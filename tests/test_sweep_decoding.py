@@ -64,3 +64,19 @@ def test_source_objective_chooses_by_source_f1(sweep_decoding) -> None:
     assert sweep_decoding.choose(rows, shipped)["values"] == {"A": 2, "B": 1}  # statement F1
     report = sweep_decoding.render(rows, rows[2], shipped, objective="source")
     assert "source exact F1" in report and "mean of source exact and overlap F1" in report
+
+
+def test_content_objective_chooses_by_content_f1(sweep_decoding) -> None:
+    shipped = {"A": 1, "B": 1}
+    spans = {"source_mean": 0.9, "source_exact": 0.9, "source_overlap": 0.9}
+    rows = [
+        {**_row(1, 1, 0.85), **spans, "content_exact": 0.80, "content_overlap": 0.94},
+        {**_row(1, 2, 0.85), **spans, "content_exact": 0.82, "content_overlap": 0.94},
+    ]
+    for row in rows:
+        row["content_mean"] = (row["content_exact"] + row["content_overlap"]) / 2
+    key = sweep_decoding.OBJECTIVES["content"]
+    assert sweep_decoding.choose(rows, shipped, key=key)["values"] == {"A": 1, "B": 2}
+    assert sweep_decoding.choose(rows, shipped)["values"] == shipped  # statement F1 is equal
+    report = sweep_decoding.render(rows, rows[1], shipped, objective="content")
+    assert "content exact F1" in report and "source exact F1" not in report

@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from stance import decoding
 from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
 from stance.configuration import CUE_TAGS, ROLE_TAGS
 from stance.tokenization import WordPieceTokenizer
@@ -536,3 +537,98 @@ def test_shipped_model_reads_each_content_once(nlp, corpus) -> None:
         assert len(contents) == len(set(contents)), doc["id"]
     posted = nlp.predict(docs["pol-0006"]["text"])
     assert "posted on social media saying" in [s.cue.text for s in posted]
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_cues_near_window_edges_are_read_again_centred(
+    tokenizer: WordPieceTokenizer, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    words = ["harbour", "council", "said", "ferry", "strike", "the", "on", "Tuesday", "."]
+    text = " ".join(rng.choice(words, size=400))
+    windows = make_windows(tokenizer, [text], 96, 16)
+    size, context = 94, 40
+    rows, starts = [], []
+    for row, window in enumerate(windows):  # every position of every core is a cue
+        for position in range(window.core_start, window.core_end):
+            rows.append(row)
+            starts.append(position)
+    rows, starts = np.array(rows), np.array(starts)
+    ends = starts + 1
+    near = decoding.cues_near_edges(windows, rows, starts, ends, context)
+    # Only cues whose window leaves them less than `context` tokens inside the text are near.
+    assert near.any() and not near.all()
+    again, new_rows, new_starts, new_ends = decoding.reread_windows(
+        windows, rows[near], starts[near], ends[near], size, context
+    )
+    n_tokens = len(windows[0].doc_ids)
+    for old_row, old_start, row, start, end in zip(
+        rows[near], starts[near], new_rows, new_starts, new_ends, strict=True
+    ):
+        old, new = windows[old_row], again[row]
+        assert new.doc_index == old.doc_index and len(new) == 96
+        assert new.input_ids[start] == old.input_ids[old_start]  # the same token
+        assert new.offsets[start].tolist() == old.offsets[old_start].tolist()
+        # Centred: `context` tokens on each side, or the text's own edge.
+        assert start - 1 >= context or new.start == 0
+        assert len(new) - 1 - end >= context or new.start + size == n_tokens
+    # A new window serves the cues of one old window only, so batches do not change results.
+    for row in set(new_rows.tolist()):
+        assert len(set(rows[near][new_rows == row].tolist())) == 1
+
+
+def test_a_quote_is_found_whole_wherever_a_window_edge_falls(nlp, monkeypatch) -> None:
+    quote = (
+        "From the nurse on the night shift to the farmer who brings his cattle to market on "
+        "Saturday, everyone in this valley depends on that bridge, and we will not let it close"
+    )
+    words = "The council met for three hours on Tuesday and heard from residents".split()
+    later = (
+        " The ferry company has asked for a subsidy to run a second boat at weekends, which the"
+        " council has so far refused. Cyclists say the crossing adds half an hour to a trip."
+    )
+
+    def quote_found(shift: int) -> bool:
+        # The text is three windows long; the words before the quote move it across the edge
+        # of the second window (token 78), while its "she said" stays in that window's core.
+        text = (
+            "Shop owners on the east bank say trade has fallen by a third since the bridge "
+            f"closed to lorries in the spring. {' '.join(words[:shift])}. Traffic has been "
+            "diverted through the industrial estate since March.\n\n"
+            '"The repairs will take most of the summer," Mayor Edda Voss said.\n\n'
+            f'"{quote}," she said.{later * 3}'
+        )
+        return any(st.content.text == quote for st in nlp.predict(text))
+
+    shifts = range(1, 12, 3)
+    assert all(quote_found(shift) for shift in shifts)
+    monkeypatch.setattr(decoding, "REREAD_CONTEXT_TOKENS", -1)
+    assert not any(quote_found(shift) for shift in shifts)  # cut at the window's edge
+
+
+def test_a_content_inside_a_quote_grows_back_to_its_opening_mark(monkeypatch) -> None:
+    # A lead-in the tagger left out, or a first sentence, belongs to the quote part's content.
+    text = '"As a city, we will keep the bridge open," Mayor Edda Voss said.'
+    cut = _statement(text, "said", "we will keep the bridge open", source="Mayor Edda Voss")
+    (grown,) = decoding.finalize(text, [cut])
+    assert grown.content.text == "As a city, we will keep the bridge open"
+    text = "\u201cThe pier is sound. We checked it twice,\u201d she said."
+    cut = _statement(text, "said", "We checked it twice", source="she")
+    (grown,) = decoding.finalize(text, [cut])
+    assert grown.content.text == "The pier is sound. We checked it twice"
+    # Not over another statement's spans (two contents of one quote), its own cue or source,
+    # a lone conjunction, or more words than the limit.
+    text = '"We did not overpay, and the plant has met every target," the chairman said.'
+    first = _statement(text, "said", "We did not overpay", source="the chairman")
+    second = _statement(text, "said", "the plant has met every target", source="the chairman")
+    assert decoding.finalize(text, [first, second]) == [first, second]
+    text = '"The bridge, she said, will reopen on Friday."'
+    inner = _statement(text, "said", "will reopen on Friday", source="she")
+    assert decoding.finalize(text, [inner]) == [inner]
+    text = '"And the deck will be replaced," she said.'
+    cut = _statement(text, "said", "the deck will be replaced", source="she")
+    assert decoding.finalize(text, [cut]) == [cut]
+    monkeypatch.setattr(decoding, "QUOTE_HEAD_MAX_WORDS", 1)
+    text = '"As a city, we will keep the bridge open," Mayor Edda Voss said.'
+    cut = _statement(text, "said", "we will keep the bridge open", source="Mayor Edda Voss")
+    assert decoding.finalize(text, [cut]) == [cut]

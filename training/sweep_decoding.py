@@ -8,7 +8,8 @@ backend: end-to-end statement F1 as written and packed into article-length texts
 constants changed), but only if it beats the shipped setting's mean by ``MIN_GAIN``: smaller
 differences are within what one document more or less found makes. Constants that move only
 sources are chosen with ``--objective source``: the mean of source exact and token-overlap span
-F1 as written. The test split and PolNeAR are never read here.
+F1 as written; those that only move a content's edges, with ``--objective content`` (the same
+for contents). The test split and PolNeAR are never read here.
 
 Usage:
     python training/sweep_decoding.py --output reports/decoding-sweep
@@ -48,9 +49,17 @@ MIN_GAIN = 0.003
 #: Rows of the report's table.
 TOP_ROWS = 12
 #: What ``--objective`` ranks rows by.
-OBJECTIVES = {"statement": "mean", "source": "source_mean"}
+OBJECTIVES = {"statement": "mean", "source": "source_mean", "content": "content_mean"}
 #: The source span columns of a row (as written).
 SOURCE_COLUMNS = ("source_exact", "source_overlap", "source_mean")
+#: The content span columns of a row (as written).
+CONTENT_COLUMNS = ("content_exact", "content_overlap", "content_mean")
+#: What the report says each objective chooses by.
+CHOOSES_BY = {
+    "statement": "mean statement F1",
+    "source": "mean of source exact and overlap F1 (as written)",
+    "content": "mean of content exact and overlap F1 (as written)",
+}
 
 
 def choose(
@@ -72,8 +81,8 @@ def choose(
 
 
 def sweep(model: str | None, grid: dict[str, tuple[Any, ...]]) -> list[dict[str, Any]]:
-    """Validation statement F1 (as written, packed, mean) and source span F1 (exact, overlap
-    and their mean, as written) for every combination of ``grid``."""
+    """Validation statement F1 (as written, packed, mean), and source and content span F1
+    (exact, overlap and their mean, as written) for every combination of ``grid``."""
     import stance
     from stance.corpus import read_corpus
     from stance.evaluation import document_scores, prediction_documents, statement_scores
@@ -91,16 +100,16 @@ def sweep(model: str | None, grid: dict[str, tuple[Any, ...]]) -> list[dict[str,
         as_written = document_scores(written, predicted(written))
         in_articles = statement_scores(packed, predicted(packed))
         statement = float(as_written["statement"]["f1"]), float(in_articles["f1"])
-        exact = float(as_written["source"]["exact"]["f1"])
-        overlap = float(as_written["source"]["overlap"]["f1"])
-        return {
-            "as_written": statement[0],
-            "packed": statement[1],
-            "mean": sum(statement) / 2,
-            "source_exact": exact,
-            "source_overlap": overlap,
-            "source_mean": (exact + overlap) / 2,
-        }
+        row = {"as_written": statement[0], "packed": statement[1], "mean": sum(statement) / 2}
+        for part in ("source", "content"):
+            exact = float(as_written[part]["exact"]["f1"])
+            overlap = float(as_written[part]["overlap"]["f1"])
+            row |= {
+                f"{part}_exact": exact,
+                f"{part}_overlap": overlap,
+                f"{part}_mean": (exact + overlap) / 2,
+            }
+        return row
 
     return sweep_constants(decoding, grid, score)
 
@@ -131,8 +140,9 @@ def render(
             mark,
         ]
 
-    # Reports written before the source columns existed have only the statement ones.
-    columns = [k for k in ("as_written", "packed", "mean", *SOURCE_COLUMNS) if k in rows[0]]
+    # Reports written before the span columns existed have only the statement ones.
+    spans = CONTENT_COLUMNS if objective == "content" else SOURCE_COLUMNS
+    columns = [k for k in ("as_written", "packed", "mean", *spans) if k in rows[0]]
     headers = {
         "as_written": "statement F1 as written",
         "packed": "packed",
@@ -140,13 +150,12 @@ def render(
         "source_exact": "source exact F1",
         "source_overlap": "source overlap F1",
         "source_mean": "source mean",
+        "content_exact": "content exact F1",
+        "content_overlap": "content overlap F1",
+        "content_mean": "content mean",
     }
     table = markdown_table([*names, *(headers[k] for k in columns), ""], [line(r) for r in shown])
-    chooses_by = (
-        "mean statement F1"
-        if objective == "statement"
-        else "mean of source exact and overlap F1 (as written)"
-    )
+    chooses_by = CHOOSES_BY[objective]
     return "\n".join(
         [
             "# Span decoding constants, swept on validation",
@@ -182,7 +191,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         choices=sorted(OBJECTIVES),
         default="statement",
         help="what chooses: mean statement F1 (as written and packed), or for constants that "
-        "move only sources, the mean of source exact and overlap span F1 (as written)",
+        "move only sources or contents, the mean of their exact and overlap span F1 (as "
+        "written)",
     )
     args = parser.parse_args(argv)
     grid = grid_to_sweep(parser, args.grid, GRID, decoding)
