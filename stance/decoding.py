@@ -10,6 +10,7 @@ This module imports neither torch nor transformers.
 
 from __future__ import annotations
 
+import bisect
 import contextlib
 import copy
 import dataclasses
@@ -1065,6 +1066,33 @@ def back_to_quote_start(
     return dataclasses.replace(statement, content=Span.from_offsets(text, start, end))
 
 
+def statements_by_paragraph(
+    breaks: Sequence[int], statements: Sequence[Statement]
+) -> dict[int, list[Statement]]:
+    r"""The statements with a span in each paragraph, by paragraph number (the count of line
+    breaks, at offsets ``breaks``, before it).
+
+    Example:
+        >>> from stance.types import Span
+        >>> text = "Ana said so.\nBo said no."
+        >>> st = Statement(source=Span.from_offsets(text, 13, 15),
+        ...     cue=Span.from_offsets(text, 16, 20), content=Span.from_offsets(text, 21, 23),
+        ...     label="denial", score=0.9, scores={})
+        >>> sorted(statements_by_paragraph([12], [st]))
+        [1]
+    """
+    nearby: dict[int, list[Statement]] = {}
+    for st in statements:
+        touched: set[int] = set()
+        for span in (st.source, st.cue, st.content):
+            if span is not None:
+                first = bisect.bisect_left(breaks, span.start)
+                touched.update(range(first, bisect.bisect_left(breaks, span.end - 1) + 1))
+        for paragraph in touched:
+            nearby.setdefault(paragraph, []).append(st)
+    return nearby
+
+
 def _unclosed_quote_before(text: str, position: int) -> int | None:
     """The offset of the double quote mark (straight or curly) that opens a passage holding
     ``position`` and not closed before it, in the same paragraph; None if there is none."""
@@ -1153,8 +1181,15 @@ def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
     if CONTENT_BEFORE_CUE_IN_ITS_PARAGRAPH:
         statements = [st for st in statements if not reaches_back_over_paragraph(text, st)]
     if QUOTE_HEAD_MAX_WORDS >= 0:
+        # Only statements in a content's own paragraph can have a span inside its quote: the
+        # check stays linear on long texts.
+        breaks = [match.start() for match in re.finditer("\n", text)]
+        nearby = statements_by_paragraph(breaks, statements)
         statements = [
-            back_to_quote_start(text, st, statements, QUOTE_HEAD_MAX_WORDS) for st in statements
+            back_to_quote_start(
+                text, st, nearby[bisect.bisect_left(breaks, st.content.start)], QUOTE_HEAD_MAX_WORDS
+            )
+            for st in statements
         ]
     if PARTIAL_QUOTE_MAX_WORDS >= 0:
         statements = [

@@ -59,5 +59,7 @@ def test_windows_are_scored_on_real_validation_documents(choose_window, corpus) 
         assert row["mean_statement_f1"] == pytest.approx(
             (row["as_written"]["statement_f1"] + row["packed"]["statement_f1"]) / 2
         )
+    # Encoder work is counted: short windows overlap, and read more cues again, than long ones.
+    assert rows[0]["encoder_work"] > rows[1]["encoder_work"] >= 1.0
     # The candidates are set on the model's config in turn; the last one stays set.
     assert nlp.model.config.prediction_window == (256, 64)

@@ -92,6 +92,7 @@ def score_windows(
         return "long" if words >= LONG_CONTENT_WORDS else "short"
 
     texts = {"as_written": docs, "packed": pack_for_evaluation(docs, tokenizer)}
+    packed_tokens = sum(len(tokenizer.encode(d["text"])[0]) for d in texts["packed"])
     rows = []
     for length, overlap in candidates:
         model.config.predict_window_length = length
@@ -99,7 +100,12 @@ def score_windows(
         predictor = Predictor(model, tokenizer)
         row: dict[str, Any] = {"window_length": length, "window_overlap": overlap}
         for name, part in texts.items():
+            encoded = _count_encoded_tokens(predictor) if name == "packed" else None
             pred = prediction_documents(part, predictor.predict([d["text"] for d in part]))
+            if encoded is not None:
+                # Measured rather than computed from the window: cues read again near window
+                # edges (stance.decoding.REREAD_CONTEXT_TOKENS) cost encoder passes too.
+                row["encoder_work"] = encoded[0] / packed_tokens
             row[name] = {
                 "statement_f1": statement_scores(part, pred)["f1"],
                 "content_overlap_f1": span_scores(part, pred, "content")["f1"],
@@ -120,13 +126,31 @@ def score_windows(
     return rows
 
 
+def _count_encoded_tokens(predictor: Any) -> list[int]:
+    """Makes ``predictor``'s backend count the real tokens it encodes, into the returned list."""
+    count = [0]
+    encode = predictor.backend.encode
+
+    def counting(input_ids: Any, attention_mask: Any) -> Any:
+        count[0] += int(attention_mask.sum())
+        return encode(input_ids, attention_mask)
+
+    predictor.backend.encode = counting
+    return count
+
+
 def encoder_work(row: dict[str, Any]) -> float:
-    """Encoder tokens run per text token in a long text: the window over its step.
+    """Encoder tokens run per text token in a long text: as measured on the packed texts
+    (``row["encoder_work"]``), else the window over its step.
 
     Example:
         >>> encoder_work({"window_length": 96, "window_overlap": 24})
         1.3428571428571427
+        >>> encoder_work({"window_length": 96, "window_overlap": 24, "encoder_work": 1.9})
+        1.9
     """
+    if "encoder_work" in row:
+        return row["encoder_work"]
     size = row["window_length"] - 2  # [CLS] and [SEP]
     return size / (size - row["window_overlap"])
 
@@ -207,7 +231,9 @@ def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, d
             f"both readings) is at most {LONG_CONTENT_TOLERANCE} under the training window's and "
             "whose speaker-resolution accuracy (sources needing resolution, as written) is at "
             f"most {SPEAKER_TOLERANCE} under it; training and epoch selection used the training "
-            "window. *Encoder work*: encoder tokens run per text token of a long text.",
+            "window. *Encoder work*: encoder tokens run per text token of a long text, counted "
+            "over the packed texts (windows, and the windows cues near an edge are read again "
+            "in).",
             "",
             table,
             "",
