@@ -50,7 +50,8 @@ EQUIVALENT_F1 = 0.005
 #: to a sixth) cost less encoder work per text token and are kept only if they score as well.
 #: The larger overlaps at the training length (a third up to most of the window) give a cue
 #: near a window's edge up to 40 tokens of context on that side, enough for a quote of a
-#: sentence or two before its "he said", at up to 6.7 times the encoder work.
+#: sentence or two before its "he said", at up to 6.7 times the encoder tokens of the text
+#: (by the window alone; cues read again near an edge come on top, and are counted).
 CANDIDATES: tuple[tuple[int, int], ...] = (
     (64, 16),
     (96, 16),
