@@ -1591,12 +1591,18 @@ class Predictor:
         again, cue_rows, cue_starts, cue_ends = reread_windows(
             windows, rows, starts, ends, self.window_length - 2, REREAD_CONTEXT_TOKENS
         )
-        ids, attention = pad_batch(again, self.pad_token_id)
-        states, _ = self.backend.encode(ids, attention)
-        self._read_all_pairs(
-            texts, again, states, attention, self._token_masks(ids, attention), cue_rows,
-            cue_starts, cue_ends, found, speakers,
-        )  # fmt: skip
+        # Cue-dense text has more cues near edges than windows: passes of at most the batch's
+        # own window count keep memory within what the batch's token budget allowed.
+        per_pass = len(windows)
+        for first in range(0, len(again), per_pass):
+            chunk = again[first : first + per_pass]
+            mine = (cue_rows >= first) & (cue_rows < first + per_pass)
+            ids, attention = pad_batch(chunk, self.pad_token_id)
+            states, _ = self.backend.encode(ids, attention)
+            self._read_all_pairs(
+                texts, chunk, states, attention, self._token_masks(ids, attention),
+                cue_rows[mine] - first, cue_starts[mine], cue_ends[mine], found, speakers,
+            )  # fmt: skip
 
     def _read_pairs(
         self,
