@@ -948,7 +948,12 @@ def _content_grown_to(
     content = statement.content
     if any(content.end < other.cue.end and other.cue.start < end for other in statements):
         return statement
-    start, end = _trim_edges(text, content.start, end, _EDGE_PUNCTUATION.__contains__)
+    return _with_content(text, statement, content.start, end)
+
+
+def _with_content(text: str, statement: Statement, start: int, end: int) -> Statement:
+    """The statement with ``text[start:end]`` as its content, edge punctuation left out."""
+    start, end = _trim_edges(text, start, end, _EDGE_PUNCTUATION.__contains__)
     return dataclasses.replace(statement, content=Span.from_offsets(text, start, end))
 
 
@@ -1062,8 +1067,7 @@ def back_to_quote_start(
         for span in (other.source, other.cue, other.content):
             if span is not None and span.start < content.start and span.end > opening + 1:
                 return statement
-    start, end = _trim_edges(text, opening + 1, content.end, _EDGE_PUNCTUATION.__contains__)
-    return dataclasses.replace(statement, content=Span.from_offsets(text, start, end))
+    return _with_content(text, statement, opening + 1, content.end)
 
 
 def statements_by_paragraph(
