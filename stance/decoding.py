@@ -258,6 +258,16 @@ MAX_PAIRS_PER_PASS = 64
 #: mean statement F1 as written and packed 0.8555 off, 0.8664 / 0.8695 / 0.8723 / 0.8710 at
 #: 24 / 32 / 40 / 47 (47: centred in a 96-token window).
 REREAD_CONTEXT_TOKENS = 40
+#: A cue near an edge (``REREAD_CONTEXT_TOKENS``) is read again only if its first reading tagged
+#: source or content on the last token before an edge of its window inside the text, or this
+#: many tokens further in, or no content at all: a content that ends well inside the window was
+#: not cut, and reading it again costs an encoder pass (-1: every cue near an edge is read
+#: again). Chosen on validation as the least encoder work per token of the packed texts among
+#: the settings less than 0.003 under the best mean statement F1 (reports/reread-edge-sweep.md,
+#: ``--objective cost``): -1 0.8723 at 2.93, 16 0.8712 at 2.28, 12 0.8717 at 2.10, 8 0.8703 at
+#: 1.96, 6 0.8699 at 1.88, 4 and 2 0.8674 at 1.81 and 1.74, 0 0.8651 at 1.62. Reading a cue
+#: in the centre changes some labels too, which no span rule sees: the trigger costs a little.
+REREAD_EDGE_TOKENS = 6
 _EDGE_PUNCTUATION = " \t\n,;:.\"'“”‘’«»„"
 
 
@@ -1265,6 +1275,57 @@ def cues_near_edges(
     return np.minimum(before, after) < context
 
 
+def edge_margins(
+    windows: Sequence[Window], rows: np.ndarray, width: int, margin: int
+) -> np.ndarray:
+    """For each of the windows ``rows`` (padded to ``width``), which positions are a window's
+    outermost text token at an edge inside the text, or ``margin`` tokens further in: [N, width].
+
+    Example:
+        >>> ids = np.arange(200)
+        >>> offsets = np.stack([ids, ids + 1], 1)
+        >>> w = Window(0, ids[:10], offsets[:10], 1, 9, doc_ids=ids, doc_offsets=offsets,
+        ...            start=50)
+        >>> edge_margins([w], np.array([0]), 12, 1)[0].astype(int).tolist()
+        [0, 1, 1, 0, 0, 0, 0, 1, 1, 0, 0, 0]
+    """
+    near = np.zeros((len(rows), width), dtype=bool)
+    for i, row in enumerate(rows.tolist()):
+        window = windows[row]
+        real = len(window) - 2  # window positions 1..real hold text tokens
+        if window.doc_ids is None:
+            continue
+        if window.start > 0:
+            near[i, 1 : 2 + margin] = True
+        if window.start + real < len(window.doc_ids):
+            near[i, max(real - margin, 1) : real + 1] = True
+    return near
+
+
+def cut_at_edges(
+    windows: Sequence[Window], rows: np.ndarray, role_tags: np.ndarray, margin: int
+) -> np.ndarray:
+    """Which cues' first readings (``role_tags`` [N, T] of the windows ``rows``) tagged source or
+    content within ``margin`` tokens of an edge of the window inside the text
+    (:func:`edge_margins`), or no content: they are read again.
+
+    Example:
+        >>> ids = np.arange(200)
+        >>> offsets = np.stack([ids, ids + 1], 1)
+        >>> w = Window(0, ids[:10], offsets[:10], 1, 9, doc_ids=ids, doc_offsets=offsets,
+        ...            start=50)
+        >>> tags = np.zeros((3, 10), dtype=np.int64)
+        >>> tags[0, 4:6] = _I_CON  # a content in the middle: not cut
+        >>> tags[1, 1:3] = _I_CON  # a content from the window's first token: cut
+        >>> cut_at_edges([w, w, w], np.array([0, 0, 0]), tags, 0).tolist()  # the third: none
+        [False, True, True]
+    """
+    in_content = (role_tags == _B_CON) | (role_tags == _I_CON)
+    in_role = in_content | (role_tags == _B_SRC) | (role_tags == _I_SRC)
+    near = edge_margins(windows, rows, role_tags.shape[1], margin)
+    return (in_role & near).any(1) | ~in_content.any(1)
+
+
 def reread_windows(
     windows: Sequence[Window],
     rows: np.ndarray,
@@ -1534,6 +1595,11 @@ class Predictor:
         rows, starts, ends = rows[own], starts[own], ends[own]
         if REREAD_CONTEXT_TOKENS >= 0 and len(rows):
             near_edge = cues_near_edges(windows, rows, starts, ends, REREAD_CONTEXT_TOKENS)
+            if REREAD_EDGE_TOKENS >= 0 and near_edge.any():
+                near_edge[near_edge] = self._cut_at_edges(
+                    windows, states, attention, inner, rows[near_edge], starts[near_edge],
+                    ends[near_edge],
+                )  # fmt: skip
             if near_edge.any():
                 self._read_again(
                     texts, windows, rows[near_edge], starts[near_edge], ends[near_edge], found,
@@ -1543,6 +1609,27 @@ class Predictor:
         self._read_all_pairs(
             texts, windows, states, attention, token_masks, rows, starts, ends, found, speakers
         )
+
+    def _cut_at_edges(
+        self,
+        windows: Sequence[Window],
+        states: Any,
+        attention: np.ndarray,
+        inner: np.ndarray,
+        rows: np.ndarray,
+        starts: np.ndarray,
+        ends: np.ndarray,
+    ) -> np.ndarray:
+        """:func:`cut_at_edges` for the cues ``rows, starts, ends``, from their role tags in
+        their own windows (the role head only: no encoder pass)."""
+        cut = np.empty(len(rows), dtype=bool)
+        for begin in range(0, len(rows), MAX_PAIRS_PER_PASS):
+            chunk = slice(begin, begin + MAX_PAIRS_PER_PASS)
+            cue_mask = _ranges_mask(starts[chunk], ends[chunk], attention.shape[1])
+            _, role_probs = self.backend.read_cues(states, attention, rows[chunk], cue_mask)
+            role_tags = np.where(inner[rows[chunk]], role_probs.argmax(-1), _O)
+            cut[chunk] = cut_at_edges(windows, rows[chunk], role_tags, REREAD_EDGE_TOKENS)
+        return cut
 
     def _token_masks(
         self, ids: np.ndarray, attention: np.ndarray

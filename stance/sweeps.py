@@ -17,6 +17,29 @@ from types import ModuleType
 from typing import Any
 
 
+def count_encoded_tokens(predictor: Any) -> list[int]:
+    """Makes ``predictor``'s backend count the real tokens it encodes, into the returned list.
+
+    Example:
+        >>> import types
+        >>> import numpy as np
+        >>> predictor = types.SimpleNamespace(backend=types.SimpleNamespace(encode=lambda i, a: i))
+        >>> count = count_encoded_tokens(predictor)
+        >>> _ = predictor.backend.encode(np.zeros((2, 4)), np.array([[1, 1, 0, 0], [1, 1, 1, 0]]))
+        >>> count
+        [5]
+    """
+    count = [0]
+    encode = predictor.backend.encode
+
+    def counting(input_ids: Any, attention_mask: Any) -> Any:
+        count[0] += int(attention_mask.sum())
+        return encode(input_ids, attention_mask)
+
+    predictor.backend.encode = counting
+    return count
+
+
 def sweep_constants(
     module: ModuleType,
     grid: dict[str, tuple[Any, ...]],

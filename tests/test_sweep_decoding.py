@@ -31,6 +31,8 @@ def test_sweep_scores_validation_and_restores_the_constants(sweep_decoding) -> N
     assert decoding.CUE_MIN_CONFIDENCE == before
     # Keeping only near-certain cues loses statements, as written and in articles.
     assert rows[0]["as_written"] < rows[1]["as_written"] and rows[0]["packed"] < rows[1]["packed"]
+    # Every token of the packed texts runs through the encoder at least once (overlaps: more).
+    assert all(row["encoder_work"] > 1 for row in rows)
     shipped = {"CUE_MIN_CONFIDENCE": before}
     chosen = sweep_decoding.choose(rows, shipped)
     assert chosen["values"] == shipped
@@ -80,3 +82,22 @@ def test_content_objective_chooses_by_content_f1(sweep_decoding) -> None:
     assert sweep_decoding.choose(rows, shipped)["values"] == shipped  # statement F1 is equal
     report = sweep_decoding.render(rows, rows[1], shipped, objective="content")
     assert "content exact F1" in report and "source exact F1" not in report
+
+
+def test_cost_objective_takes_the_cheapest_setting_that_loses_less_than_the_min_gain(
+    sweep_decoding,
+) -> None:
+    shipped = {"A": 1, "B": 1}
+    gain = sweep_decoding.MIN_GAIN
+    rows = [
+        {**_row(1, 1, 0.870), "encoder_work": 2.9},
+        {**_row(2, 1, 0.870 - gain / 2), "encoder_work": 2.0},
+        {**_row(3, 1, 0.870 - gain), "encoder_work": 1.7},  # a real loss: not chosen
+    ]
+    key = sweep_decoding.OBJECTIVES["cost"]
+    assert sweep_decoding.choose(rows, shipped, key=key)["values"] == {"A": 2, "B": 1}
+    assert sweep_decoding.choose(rows, shipped)["values"] == shipped  # by F1 alone
+    report = sweep_decoding.render(rows, rows[1], shipped, objective="cost")
+    assert "least encoder work" in report and "| encoder work |" in report
+    # Shown best first by statement F1, with their cost beside it.
+    assert report.index("| 2.9000 |") < report.index("| 2.0000 |") < report.index("| 1.7000 |")

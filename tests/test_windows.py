@@ -7,6 +7,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+import stance
 from stance import decoding
 from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
 from stance.configuration import CUE_TAGS, ROLE_TAGS
@@ -577,7 +578,45 @@ def test_cues_near_window_edges_are_read_again_centred(
         assert len(set(rows[near][new_rows == row].tolist())) == 1
 
 
-def test_a_quote_is_found_whole_wherever_a_window_edge_falls(nlp, monkeypatch) -> None:
+@pytest.mark.parametrize("seed", range(4))
+def test_only_readings_cut_at_an_inside_edge_are_read_again(
+    tokenizer: WordPieceTokenizer, seed: int
+) -> None:
+    rng = np.random.default_rng(seed)
+    text = " ".join(rng.choice(["ferry", "council", "said", "strike", "."], size=300))
+    windows = make_windows(tokenizer, [text], 96, 16)
+    margin = int(rng.integers(0, 10))
+    width = max(len(w) for w in windows)
+    rows = np.arange(len(windows))
+    near = decoding.edge_margins(windows, rows, width, margin)
+    n_tokens = len(windows[0].doc_ids)
+    for row, window in enumerate(windows):
+        real = len(window) - 2
+        # The outermost text token and `margin` more, at each edge that lies inside the text.
+        expected = np.zeros(width, dtype=bool)
+        if window.start > 0:
+            expected[1 : 2 + margin] = True
+        if window.start + real < n_tokens:
+            expected[real - margin : real + 1] = True
+        assert near[row].tolist() == expected.tolist()
+    assert not near[0, 1] and not near[-1, len(windows[-1]) - 2]  # the text's own edges
+    # A content ending just inside the margin is cut; one margin + 1 tokens in is not; a
+    # source counts as a content does; no content at all is read again.
+    middle = windows[1]
+    last = len(middle) - 2
+    tags = np.zeros((4, width), dtype=np.int64)
+    tags[0, last - margin - 3 : last - margin] = decoding._I_CON
+    tags[1, last - margin - 3 : last - margin + 1] = decoding._I_CON
+    tags[2, 30:35] = decoding._I_CON
+    tags[2, 1] = decoding._B_SRC
+    cut = decoding.cut_at_edges(windows, np.ones(4, dtype=np.int64), tags, margin)
+    assert cut.tolist() == [False, True, True, True]
+
+
+@pytest.mark.parametrize("edge_tokens", [decoding.REREAD_EDGE_TOKENS, -1])
+def test_a_quote_is_found_whole_wherever_a_window_edge_falls(
+    nlp, monkeypatch, edge_tokens: int
+) -> None:
     quote = (
         "From the nurse on the night shift to the farmer who brings his cattle to market on "
         "Saturday, everyone in this valley depends on that bridge, and we will not let it close"
@@ -603,10 +642,38 @@ def test_a_quote_is_found_whole_wherever_a_window_edge_falls(nlp, monkeypatch) -
     # Without the rule that grows a content back to its quote's opening mark, which mends
     # some of these cuts too.
     monkeypatch.setattr(decoding, "QUOTE_HEAD_MAX_WORDS", -1)
+    # As shipped, only cues whose first reading runs to the edge are read again; -1: all
+    # cues near an edge.
+    monkeypatch.setattr(decoding, "REREAD_EDGE_TOKENS", edge_tokens)
     shifts = range(1, 12, 3)
     assert all(quote_found(shift) for shift in shifts)
     monkeypatch.setattr(decoding, "REREAD_CONTEXT_TOKENS", -1)
     assert not any(quote_found(shift) for shift in shifts)  # cut at the window's edge
+
+
+def test_readings_not_cut_at_an_edge_are_not_read_again(nlp, monkeypatch) -> None:
+    from stance.sweeps import count_encoded_tokens
+
+    paragraphs = [
+        f"The {town} council said on Monday that the ferry would run twice a day from June. "
+        f"Residents of {town} have waited four years for the service."
+        for town in ("Ardley", "Brennock", "Colm", "Dunmore", "Elsby", "Farran", "Glenhow")
+    ]
+    text = "\n\n".join(paragraphs * 3)  # many windows, with cues near their edges
+
+    def read(edge_tokens: int) -> tuple[list[tuple[int, int]], int]:
+        monkeypatch.setattr(decoding, "REREAD_EDGE_TOKENS", edge_tokens)
+        predictor = stance.load()._predictor
+        encoded = count_encoded_tokens(predictor)
+        contents = [(st.content.start, st.content.end) for st in predictor.predict([text])[0]]
+        return contents, encoded[0]
+
+    shipped_edge_tokens = decoding.REREAD_EDGE_TOKENS
+    all_again, shipped = read(-1), read(shipped_edge_tokens)
+    assert len(all_again[0]) == 21  # one statement a paragraph
+    # Short contents well inside their windows are found as before, for less encoder work.
+    assert shipped[0] == all_again[0]
+    assert shipped[1] < all_again[1]
 
 
 def test_a_content_inside_a_quote_grows_back_to_its_opening_mark(monkeypatch) -> None:

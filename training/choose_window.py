@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.evaluation import markdown_table
+from stance.sweeps import count_encoded_tokens
 
 #: Words from which a content counts as long (the corpus's ``long_content`` tag).
 LONG_CONTENT_WORDS = 26
@@ -101,7 +102,7 @@ def score_windows(
         predictor = Predictor(model, tokenizer)
         row: dict[str, Any] = {"window_length": length, "window_overlap": overlap}
         for name, part in texts.items():
-            encoded = _count_encoded_tokens(predictor) if name == "packed" else None
+            encoded = count_encoded_tokens(predictor) if name == "packed" else None
             pred = prediction_documents(part, predictor.predict([d["text"] for d in part]))
             if encoded is not None:
                 # Measured rather than computed from the window: cues read again near window
@@ -125,19 +126,6 @@ def score_windows(
         rows.append(row)
         print(json.dumps(row), file=sys.stderr)
     return rows
-
-
-def _count_encoded_tokens(predictor: Any) -> list[int]:
-    """Makes ``predictor``'s backend count the real tokens it encodes, into the returned list."""
-    count = [0]
-    encode = predictor.backend.encode
-
-    def counting(input_ids: Any, attention_mask: Any) -> Any:
-        count[0] += int(attention_mask.sum())
-        return encode(input_ids, attention_mask)
-
-    predictor.backend.encode = counting
-    return count
 
 
 def encoder_work(row: dict[str, Any]) -> float:
