@@ -43,6 +43,7 @@ import pysbd
 
 from stance.corpus import QUOTE_CHARS
 from stance.evaluation import trim_offsets
+from stance.quotes import quote_regions
 from stance.speakers import PRONOUNS
 from stance.types import LABELS, Span, Statement
 
@@ -282,7 +283,7 @@ class LexiconBaseline:
         """
         found: list[_Found] = []
         for para_start, para_end in _paragraphs(text):
-            quotes = _quote_regions(text, para_start, para_end)
+            quotes = quote_regions(text, para_start, para_end)
             previous_quoted: _Found | None = None
             for start, end in _units(self._sentences(text, para_start, para_end), quotes):
                 unit_found = _read_unit(text, start, end, quotes)
@@ -361,29 +362,6 @@ class LexiconBaseline:
 def _paragraphs(text: str) -> list[tuple[int, int]]:
     # Sentences and (mostly) quotations never cross a line break in news text.
     return [(m.start(), m.end()) for m in re.finditer(r"[^\n]+", text) if m.group().strip()]
-
-
-def _quote_regions(text: str, start: int, end: int) -> list[tuple[int, int]]:
-    """Double-quoted regions (marks included) of ``text[start:end]``.
-
-    Curly quotes open and close explicitly; straight quotes alternate. A quotation still open
-    at the end of the paragraph runs to its end, as news style leaves multi-paragraph quotes
-    open. Single quotes are ignored: they are mostly apostrophes.
-    """
-    regions: list[tuple[int, int]] = []
-    opened: int | None = None
-    for i in range(start, end):
-        char = text[i]
-        if opened is None and char in '“"«„':
-            opened = i
-        elif opened is not None and (char in "”»" or (char == '"' and text[opened] == '"')):
-            regions.append((opened, i + 1))
-            opened = None
-        elif opened is not None and char == "“":
-            opened = i  # an unbalanced opening mark: trust the latest one
-    if opened is not None:
-        regions.append((opened, end))
-    return regions
 
 
 def _inside(position: int, regions: list[tuple[int, int]]) -> bool:

@@ -24,6 +24,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from stance.corpus import QUOTE_CHARS
+from stance.quotes import open_quote_before
 from stance.speakers import CALENDAR_WORDS, DocumentSpeakers, name_runs, whole_name
 from stance.tokenization import normalize_quotes
 from stance.types import CUE_TAGS, MENTION_TAGS, ROLE_TAGS, Span, Statement
@@ -262,12 +263,17 @@ REREAD_CONTEXT_TOKENS = 40
 #: source or content on the last token before an edge of its window inside the text, or this
 #: many tokens further in, or no content at all: a content that ends well inside the window was
 #: not cut, and reading it again costs an encoder pass (-1: every cue near an edge is read
-#: again). Chosen on validation as the least encoder work per token of the packed texts among
-#: the settings less than 0.003 under the best mean statement F1 (reports/reread-edge-sweep.md,
-#: ``--objective cost``): -1 0.8723 at 2.93, 16 0.8712 at 2.28, 12 0.8717 at 2.10, 8 0.8703 at
-#: 1.96, 6 0.8699 at 1.88, 4 and 2 0.8674 at 1.81 and 1.74, 0 0.8651 at 1.62. Reading a cue
-#: in the centre changes some labels too, which no span rule sees: the trigger costs a little.
-REREAD_EDGE_TOKENS = 6
+#: again, whatever its first reading found). Swept on validation (reports/reread-edge-sweep.md,
+#: ``--objective cost``): mean statement F1 as written and packed, and encoder work per token
+#: of the packed texts, -1 0.8723 at 2.93, 16 0.8712 at 2.28, 12 0.8717 at 2.10, 8 0.8703 at
+#: 1.96, 6 0.8699 at 1.88, 4 and 2 0.8674 at 1.81 and 1.74, 0 0.8651 at 1.62 (reading a cue in
+#: the centre also changes labels, which no span test sees). The cost rule picked 6, but with
+#: it the prediction window's own rule (training/choose_window.py, run at commit 3000813:
+#: reports/predict-window-reread-edge-6.md) no longer keeps 96 / 16, whose long-content recall
+#: fell 0.944 -> 0.922, and would move to 96 / 24, whose speaker resolution is 0.850 against
+#: 0.870. Neither loss is worth a third of the encoder work, so every cue near an edge is read
+#: again.
+REREAD_EDGE_TOKENS = -1
 _EDGE_PUNCTUATION = " \t\n,;:.\"'“”‘’«»„"
 
 
@@ -1065,7 +1071,7 @@ def back_to_quote_start(
         'As a city, we will keep the bridge open'
     """
     content = statement.content
-    opening = _unclosed_quote_before(text, content.start)
+    opening = open_quote_before(text, content.start)
     if opening is None:
         return statement
     lead_in = _WORD.findall(text, opening + 1, content.start)
@@ -1105,19 +1111,6 @@ def statements_by_paragraph(
         for paragraph in touched:
             nearby.setdefault(paragraph, []).append(st)
     return nearby
-
-
-def _unclosed_quote_before(text: str, position: int) -> int | None:
-    """The offset of the double quote mark (straight or curly) that opens a passage holding
-    ``position`` and not closed before it, in the same paragraph; None if there is none."""
-    paragraph = text.rfind("\n", 0, position) + 1
-    before = text[paragraph:position]
-    straight, curly = before.rfind('"'), before.rfind("“")
-    if curly > before.rfind("”") and curly > straight:
-        return paragraph + curly
-    if straight >= 0 and before.count('"') % 2 == 1 and straight > before.rfind("”"):
-        return paragraph + straight
-    return None
 
 
 def whole_word_starts(text: str, statement: Statement) -> Statement:

@@ -174,7 +174,7 @@ def polnear_cue_kind_section(by_kind: dict[str, Any] | None) -> list[str]:
 def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str, Any]:
     """Evaluates a model on validation (shipped form), test, baselines and PolNeAR."""
     import stance
-    from stance.decoding import REREAD_CONTEXT_TOKENS
+    from stance.decoding import REREAD_CONTEXT_TOKENS, REREAD_EDGE_TOKENS
     from stance.trainer import data_hash, evaluate_model, pack_for_evaluation
 
     # The report evaluates the trained (torch) weights; the ONNX export's accuracy against them
@@ -237,6 +237,7 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
         "test_packed": test_packed,
         "prediction_window": list(predictor.model.config.prediction_window),
         "reread_context_tokens": REREAD_CONTEXT_TOKENS,
+        "reread_edge_tokens": REREAD_EDGE_TOKENS,
         "stance_temperature": predictor.model.config.stance_temperature,
         "training_window": [
             predictor.model.config.window_length,
@@ -768,27 +769,39 @@ def window_text(window: list[int] | None) -> str:
     return f"{window[0]} tokens, {window[1]} overlap" if window else "—"
 
 
-def window_limitation(window: list[int] | None, reread_context: int = -1) -> str:
+def window_limitation(
+    window: list[int] | None, reread_context: int = -1, reread_edge: int = -1
+) -> str:
     """Model-card sentence on how far a content can reach past its cue in the model's windows.
 
     Args:
         window: The prediction window, ``[length, overlap]``.
         reread_context: :data:`stance.decoding.REREAD_CONTEXT_TOKENS` (-1: cues are not read
             again).
+        reread_edge: :data:`stance.decoding.REREAD_EDGE_TOKENS` (-1: every cue near an edge is
+            read again, whatever its first reading found).
 
     Example:
         >>> window_limitation([96, 24])
         'The model predicts in 96-token windows with 24 tokens of overlap: a cue is read in the window whose core holds it, so a content reaching more than 12 to 82 tokens past its cue (by where the cue falls) can be cut.'
         >>> window_limitation([96, 16], 40)
         "The model predicts in 96-token windows with 16 tokens of overlap: a cue is read in the window whose core holds it, or, with fewer than 40 tokens between it and the window's edge, again in a window centred on it, so a content reaching more than 40 to 86 tokens past its cue (by where the cue falls) can be cut."
+        >>> window_limitation([96, 16], 40, 6).split(", or, ")[1]
+        "with fewer than 40 tokens between it and the window's edge and a first reading that finds no content or tags one within 6 tokens of the edge, again in a window centred on it, so a content reaching more than 40 to 86 tokens past its cue (by where the cue falls) can be cut."
     """  # noqa: E501
     if not window:
         return ""
     length, overlap = window
     reach = max(overlap // 2, reread_context)
+    first_reading = (
+        f" and a first reading that finds no content or tags one within {reread_edge} tokens of "
+        "the edge"
+        if reread_edge >= 0
+        else ""
+    )
     again = (
-        f", or, with fewer than {reread_context} tokens between it and the window's edge, again "
-        "in a window centred on it"
+        f", or, with fewer than {reread_context} tokens between it and the window's "
+        f"edge{first_reading}, again in a window centred on it"
         if reread_context >= 0
         else ""
     )
@@ -824,7 +837,9 @@ def render_model_card(results: dict[str, Any], report_name: str) -> str:
         )
     long_text_note = limitation_figures(results)
     window_note = window_limitation(
-        results.get("prediction_window"), results.get("reread_context_tokens", -1)
+        results.get("prediction_window"),
+        results.get("reread_context_tokens", -1),
+        results.get("reread_edge_tokens", -1),
     )
     metric_yaml = "\n".join(
         f"      - name: {name}\n        type: {kind}\n        value: {value:.4f}"

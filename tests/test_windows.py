@@ -613,7 +613,7 @@ def test_only_readings_cut_at_an_inside_edge_are_read_again(
     assert cut.tolist() == [False, True, True, True]
 
 
-@pytest.mark.parametrize("edge_tokens", [decoding.REREAD_EDGE_TOKENS, -1])
+@pytest.mark.parametrize("edge_tokens", [-1, 6])
 def test_a_quote_is_found_whole_wherever_a_window_edge_falls(
     nlp, monkeypatch, edge_tokens: int
 ) -> None:
@@ -642,8 +642,8 @@ def test_a_quote_is_found_whole_wherever_a_window_edge_falls(
     # Without the rule that grows a content back to its quote's opening mark, which mends
     # some of these cuts too.
     monkeypatch.setattr(decoding, "QUOTE_HEAD_MAX_WORDS", -1)
-    # As shipped, only cues whose first reading runs to the edge are read again; -1: all
-    # cues near an edge.
+    # -1 (shipped): every cue near an edge is read again; 6: only those whose first reading
+    # runs to within 6 tokens of the edge.
     monkeypatch.setattr(decoding, "REREAD_EDGE_TOKENS", edge_tokens)
     shifts = range(1, 12, 3)
     assert all(quote_found(shift) for shift in shifts)
@@ -668,12 +668,11 @@ def test_readings_not_cut_at_an_edge_are_not_read_again(nlp, monkeypatch) -> Non
         contents = [(st.content.start, st.content.end) for st in predictor.predict([text])[0]]
         return contents, encoded[0]
 
-    shipped_edge_tokens = decoding.REREAD_EDGE_TOKENS
-    all_again, shipped = read(-1), read(shipped_edge_tokens)
+    all_again, when_cut = read(-1), read(6)
     assert len(all_again[0]) == 21  # one statement a paragraph
     # Short contents well inside their windows are found as before, for less encoder work.
-    assert shipped[0] == all_again[0]
-    assert shipped[1] < all_again[1]
+    assert when_cut[0] == all_again[0]
+    assert when_cut[1] < all_again[1]
 
 
 def test_a_content_inside_a_quote_grows_back_to_its_opening_mark(monkeypatch) -> None:

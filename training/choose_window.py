@@ -178,6 +178,21 @@ def choose(rows: Sequence[dict[str, Any]], training_window: tuple[int, int]) -> 
     return min(equivalent, key=lambda r: (round(encoder_work(r), 6), -r["window_length"]))
 
 
+def reread_setting() -> str:
+    """The re-reading constants the windows were scored with (``stance.decoding``).
+
+    Example:
+        >>> reread_setting().startswith("REREAD_CONTEXT_TOKENS ")
+        True
+    """
+    from stance import decoding
+
+    return (
+        f"REREAD_CONTEXT_TOKENS {decoding.REREAD_CONTEXT_TOKENS}, "
+        f"REREAD_EDGE_TOKENS {decoding.REREAD_EDGE_TOKENS}"
+    )
+
+
 def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, docs: int) -> str:
     """The Markdown report."""
     table = markdown_table(
@@ -222,7 +237,7 @@ def render(rows: Sequence[dict[str, Any]], chosen: dict[str, Any], model: str, d
             f"most {SPEAKER_TOLERANCE} under it; training and epoch selection used the training "
             "window. *Encoder work*: encoder tokens run per text token of a long text, counted "
             "over the packed texts (windows, and the windows cues near an edge are read again "
-            "in).",
+            f"in: {reread_setting()}).",
             "",
             table,
             "",
