@@ -1285,9 +1285,9 @@ def edge_margins(
     near = np.zeros((len(rows), width), dtype=bool)
     for i, row in enumerate(rows.tolist()):
         window = windows[row]
-        real = len(window) - 2  # window positions 1..real hold text tokens
-        if window.doc_ids is None:
+        if window.doc_ids is None:  # no document tokens: no edge to read it again past
             continue
+        real = len(window) - 2  # window positions 1..real hold text tokens
         if window.start > 0:
             near[i, 1 : 2 + margin] = True
         if window.start + real < len(window.doc_ids):
