@@ -1257,15 +1257,31 @@ def cues_near_edges(
     after = np.empty(len(rows), dtype=np.int64)
     for i, (row, start, end) in enumerate(zip(rows.tolist(), starts, ends, strict=True)):
         window = windows[row]
-        if window.doc_ids is None:  # no document tokens to read it again in
-            before[i] = after[i] = context
-            continue
-        real = len(window) - 2
-        at_text_start = window.start == 0
-        at_text_end = window.start + real >= len(window.doc_ids)
-        before[i] = context if at_text_start else start - 1
-        after[i] = context if at_text_end else real + 1 - end
+        start_inside, end_inside = inside_edges(window)
+        before[i] = start - 1 if start_inside else context
+        after[i] = len(window) - 1 - end if end_inside else context
     return np.minimum(before, after) < context
+
+
+def inside_edges(window: Window) -> tuple[bool, bool]:
+    """Whether the window's first and its last edge lie inside the text: a text's own start and
+    end are no edge, nor is any of a window without document tokens (nothing to read it again
+    in).
+
+    Example:
+        >>> ids = np.arange(200)
+        >>> offsets = np.stack([ids, ids + 1], 1)
+        >>> inside_edges(Window(0, ids[:10], offsets[:10], 1, 9, doc_ids=ids,
+        ...                     doc_offsets=offsets, start=50))
+        (True, True)
+        >>> inside_edges(Window(0, ids[:10], offsets[:10], 1, 9, doc_ids=ids,
+        ...                     doc_offsets=offsets, start=192))
+        (True, False)
+    """
+    if window.doc_ids is None:
+        return False, False
+    real = len(window) - 2  # window positions 1..real hold text tokens
+    return window.start > 0, window.start + real < len(window.doc_ids)
 
 
 def edge_margins(
@@ -1285,12 +1301,11 @@ def edge_margins(
     near = np.zeros((len(rows), width), dtype=bool)
     for i, row in enumerate(rows.tolist()):
         window = windows[row]
-        if window.doc_ids is None:  # no document tokens: no edge to read it again past
-            continue
+        start_inside, end_inside = inside_edges(window)
         real = len(window) - 2  # window positions 1..real hold text tokens
-        if window.start > 0:
+        if start_inside:
             near[i, 1 : 2 + margin] = True
-        if window.start + real < len(window.doc_ids):
+        if end_inside:
             near[i, max(real - margin, 1) : real + 1] = True
     return near
 

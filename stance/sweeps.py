@@ -40,6 +40,19 @@ def count_encoded_tokens(predictor: Any) -> list[int]:
     return count
 
 
+def text_tokens(tokenizer: Any, docs: Sequence[dict[str, Any]]) -> int:
+    """The tokens of the documents' texts, special tokens left out: what encoder work is per.
+
+    Example:
+        >>> from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
+        >>> from stance.tokenization import WordPieceTokenizer
+        >>> tokenizer = WordPieceTokenizer.from_folder(resolve_base_folder(DEFAULT_BASE))
+        >>> text_tokens(tokenizer, [{"text": "The mayor said no."}, {"text": "Yes."}])
+        7
+    """
+    return sum(len(tokenizer.encode(d["text"])[0]) for d in docs)
+
+
 def sweep_constants(
     module: ModuleType,
     grid: dict[str, tuple[Any, ...]],

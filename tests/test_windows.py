@@ -651,7 +651,7 @@ def test_a_quote_is_found_whole_wherever_a_window_edge_falls(
     assert not any(quote_found(shift) for shift in shifts)  # cut at the window's edge
 
 
-def test_readings_not_cut_at_an_edge_are_not_read_again(nlp, monkeypatch) -> None:
+def test_readings_not_cut_at_an_edge_are_not_read_again(monkeypatch) -> None:
     from stance.sweeps import count_encoded_tokens
 
     paragraphs = [
@@ -661,10 +661,13 @@ def test_readings_not_cut_at_an_edge_are_not_read_again(nlp, monkeypatch) -> Non
     ]
     text = "\n\n".join(paragraphs * 3)  # many windows, with cues near their edges
 
+    # A predictor of its own: the counter stays on its backend.
+    predictor = stance.load()._predictor
+    encoded = count_encoded_tokens(predictor)
+
     def read(edge_tokens: int) -> tuple[list[tuple[int, int]], int]:
         monkeypatch.setattr(decoding, "REREAD_EDGE_TOKENS", edge_tokens)
-        predictor = stance.load()._predictor
-        encoded = count_encoded_tokens(predictor)
+        encoded[0] = 0
         contents = [(st.content.start, st.content.end) for st in predictor.predict([text])[0]]
         return contents, encoded[0]
 

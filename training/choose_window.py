@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from stance.evaluation import markdown_table
-from stance.sweeps import count_encoded_tokens
+from stance.sweeps import count_encoded_tokens, text_tokens
 
 #: Words from which a content counts as long (the corpus's ``long_content`` tag).
 LONG_CONTENT_WORDS = 26
@@ -94,7 +94,7 @@ def score_windows(
         return "long" if words >= LONG_CONTENT_WORDS else "short"
 
     texts = {"as_written": docs, "packed": pack_for_evaluation(docs, tokenizer)}
-    packed_tokens = sum(len(tokenizer.encode(d["text"])[0]) for d in texts["packed"])
+    packed_tokens = text_tokens(tokenizer, texts["packed"])
     rows = []
     for length, overlap in candidates:
         model.config.predict_window_length = length

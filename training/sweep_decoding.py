@@ -108,13 +108,13 @@ def sweep(model: str | None, grid: dict[str, tuple[Any, ...]]) -> list[dict[str,
     import stance
     from stance.corpus import read_corpus
     from stance.evaluation import document_scores, prediction_documents, statement_scores
-    from stance.sweeps import count_encoded_tokens
+    from stance.sweeps import count_encoded_tokens, text_tokens
     from stance.trainer import pack_for_evaluation
 
     predictor = stance.load(model)._predictor
     written = [d for d in read_corpus() if d["split"] == "validation"]
     packed = pack_for_evaluation(written, predictor.tokenizer)
-    packed_tokens = sum(len(predictor.tokenizer.encode(d["text"])[0]) for d in packed)
+    packed_tokens = text_tokens(predictor.tokenizer, packed)
     encoded = count_encoded_tokens(predictor)
 
     def predicted(docs: list[dict[str, Any]]) -> list[dict[str, Any]]:
