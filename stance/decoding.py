@@ -143,6 +143,17 @@ MERGE_ADJACENT_SOURCES = True
 #: 0.9589 off, 0.9612 at 0.2; 2 tokens change nothing more; statement F1 unchanged.
 SOURCE_GAP_TOKENS = 1
 SOURCE_GAP_MIN_PROBABILITY = 0.2
+#: A source the role tagger opens without a B tag (a run of I tags after an O) is grown back
+#: over the token before it while that token's P(B-SRC) + P(I-SRC) is at least
+#: SOURCE_HEAD_MIN_PROBABILITY (at most SOURCE_HEAD_TOKENS tokens; above 1: off), as contents
+#: are (CONTENT_HEAD_*), before the surest source is chosen: "the minister" came out as
+#: "minister" ("the" at B 0.24 against O 0.59), "Ms. Tavares" as "Tavares". Swept on validation
+#: (training/sweep_decoding.py --objective source, reports/source-head-sweep.md, run before
+#: WHOLE_HYPHENATED_WORDS was on): source exact F1 0.9364 off, 0.9448 at 0.1 (0.9437 at 0.2,
+#: 0.9403 at 0.3; 0.9426 at 0.1 with 2 tokens), overlap 0.9612 and 0.9617, statement F1
+#: unchanged.
+SOURCE_HEAD_TOKENS = 4
+SOURCE_HEAD_MIN_PROBABILITY = 0.1
 #: A content the role tagger opens without a B tag (a run of I tags after an O) is grown back over
 #: the token before it while that token's P(B-CON) + P(I-CON) is at least
 #: CONTENT_HEAD_MIN_PROBABILITY (at most CONTENT_HEAD_TOKENS tokens; above 1: off). The argmax
@@ -234,6 +245,13 @@ NAMING_CUE_WORDS = frozenset(
 #: pieces, and an apostrophe splits "it’s" into three; on PolNeAR dev 15 predicted spans
 #: started on the piece after one, giving cues such as "s conclusion".
 WHOLE_WORD_STARTS = True
+#: Spans are widened over a hyphen inside a word as over its letters (:func:`char_span`): the
+#: tagger can open a span on the word piece after one ("Mine-|clearing charity Safe Ground"
+#: came out as "-clearing charity Safe Ground"). Swept on validation
+#: (training/sweep_decoding.py, reports/hyphenated-words-sweep.md): source exact F1 0.9364 off,
+#: 0.9369 on, contents and statements unchanged. Under MIN_GAIN; on because a span that starts
+#: or ends inside a word is cut wrong by construction, as WHOLE_WORD_STARTS says.
+WHOLE_HYPHENATED_WORDS = True
 _APOSTROPHES = "'’"
 #: A content still ending on a dangling word (:data:`DANGLING_WORDS`) with a word right after
 #: it ("cash for him on" + " three of the dates in question.") runs on to the next punctuation
@@ -836,15 +854,34 @@ def char_span(
     """
     start = int(window.offsets[start_token, 0])
     end = int(window.offsets[end_token - 1, 1])
-    while start > 0 and text[start - 1].isalnum() and text[start].isalnum():
+    while start > 0 and _in_word(text, start) and _in_word(text, start - 1):
         start -= 1
-    while end < len(text) and text[end].isalnum() and text[end - 1].isalnum():
+    while end < len(text) and _in_word(text, end - 1) and _in_word(text, end):
         end += 1
     untrimmed = start, end
     start, end = _trim_edges(text, start, end, _EDGE_PUNCTUATION.__contains__)
     if end <= start and punctuation_only:
         start, end = _trim_edges(text, *untrimmed, str.isspace)
     return Span.from_offsets(text, start, end) if end > start else None
+
+
+def _in_word(text: str, i: int) -> bool:
+    """Whether ``text[i]`` is part of a word: a letter or digit, or with
+    :data:`WHOLE_HYPHENATED_WORDS` a hyphen between two ("Mine-clearing").
+
+    Example:
+        >>> [_in_word("Mine-clearing - safe", i) for i in (3, 4, 13, 14)]
+        [True, True, False, False]
+    """
+    if text[i].isalnum():
+        return True
+    return (
+        WHOLE_HYPHENATED_WORDS
+        and text[i] == "-"
+        and 0 < i < len(text) - 1
+        and text[i - 1].isalnum()
+        and text[i + 1].isalnum()
+    )
 
 
 def _trim_edges(text: str, start: int, end: int, drop: Callable[[str], bool]) -> tuple[int, int]:
@@ -1755,6 +1792,18 @@ class Predictor:
         s_rows, s_starts, s_ends = bio_spans_2d(
             role_tags, _B_SRC, _I_SRC, merge_adjacent=MERGE_ADJACENT_SOURCES
         )
+        src_probs = role_probs[..., _B_SRC] + role_probs[..., _I_SRC]
+        in_content = (role_tags == _B_CON) | (role_tags == _I_CON)
+        source_joinable = inner[pair_window] & ~in_content & (cue_mask == 0)
+        if SOURCE_HEAD_MIN_PROBABILITY <= 1 and len(s_rows):
+            s_starts = grow_edges(
+                s_rows, s_starts, -1, role_tags != _B_SRC, source_joinable, src_probs,
+                SOURCE_HEAD_MIN_PROBABILITY, SOURCE_HEAD_TOKENS,
+            )  # fmt: skip
+            # Grown back, a span can start before the one it followed: sorted again, by row
+            # then start, as complete_source_ends expects.
+            order = np.lexsort((s_starts, s_rows))
+            s_rows, s_starts, s_ends = s_rows[order], s_starts[order], s_ends[order]
         s_conf = (
             span_maxima(role_probs[..., _B_SRC], s_rows, s_starts, s_ends)
             + span_maxima(role_probs[..., _I_SRC], s_rows, s_starts, s_ends)
@@ -1762,14 +1811,13 @@ class Predictor:
         best_source = best_per_row(n_pairs, s_rows, s_starts, s_conf)
         if dangling is not None and len(s_rows):
             # After the choice, as for contents: the confidence is the tagged span's.
-            in_content = (role_tags == _B_CON) | (role_tags == _I_CON)
             s_ends = complete_source_ends(
                 s_rows,
                 s_starts,
                 s_ends,
                 dangling[pair_window],
-                inner[pair_window] & ~in_content & (cue_mask == 0) & ~calendar[pair_window],
-                role_probs[..., _B_SRC] + role_probs[..., _I_SRC],
+                source_joinable & ~calendar[pair_window],
+                src_probs,
             )
 
         c_probs = role_probs[..., _B_CON] + role_probs[..., _I_CON]

@@ -129,6 +129,42 @@ def test_source_with_an_abbreviation_is_read_whole(nlp, text: str, source: str) 
     assert statement.source is not None and statement.source.text == source
 
 
+@pytest.mark.parametrize(
+    ("doc_id", "phrase", "source", "cue"),
+    [
+        ("crt-9521", "Ms. Tavares said", "Ms. Tavares", "said"),
+        ("pol-1046", "the minister had told the cabinet", "the minister", "told the cabinet"),
+    ],
+)
+def test_source_opened_without_its_first_words_grows_back(
+    nlp, corpus, doc_id: str, phrase: str, source: str, cue: str
+) -> None:
+    # Validation texts where the tagger opened the source inside it, on I tags ("Tavares",
+    # "minister"): the words before it are taken in (SOURCE_HEAD_MIN_PROBABILITY).
+    text = next(d["text"] for d in corpus if d["id"] == doc_id)
+    cue_start = text.index(phrase) + phrase.index(cue)
+    (statement,) = [st for st in nlp.predict(text) if st.cue.start == cue_start]
+    assert statement.source is not None and statement.source.text == source
+
+
+def test_spans_start_and_end_on_word_edges(nlp, corpus) -> None:
+    # A validation text where the tagger opened a source on the word piece after the hyphen of
+    # "Mine-clearing": spans are widened over hyphens inside a word (WHOLE_HYPHENATED_WORDS).
+    text = next(d["text"] for d in corpus if d["id"] == "con-2060")
+
+    def in_word(i: int) -> bool:
+        if not 0 <= i < len(text):
+            return False
+        return text[i].isalnum() or (text[i] == "-" and in_word(i - 1) and in_word(i + 1))
+
+    statements = nlp.predict(text)
+    (adding,) = [st for st in statements if st.cue.text == "adding"]
+    assert adding.source is not None and adding.source.text == "Mine-clearing charity Safe Ground"
+    for span in (sp for st in statements for sp in (st.source, st.cue, st.content) if sp):
+        assert not (in_word(span.start - 1) and in_word(span.start)), span
+        assert not (in_word(span.end - 1) and in_word(span.end)), span
+
+
 def test_one_megabyte_text_finds_statements_everywhere(nlp) -> None:
     import resource
 
