@@ -1779,22 +1779,22 @@ class Predictor:
         cue_mask = _ranges_mask(cue_starts, cue_ends, width)
         pair_states, role_probs = self.backend.read_cues(states, attention, pair_window, cue_mask)
         role_tags = np.where(inner[pair_window], role_probs.argmax(-1), _O)
+        src_probs = role_probs[..., _B_SRC] + role_probs[..., _I_SRC]
+        in_content = (role_tags == _B_CON) | (role_tags == _I_CON)
+        # What a source may take in when it is bridged or grown: no content, cue or special token.
+        source_joinable = inner[pair_window] & ~in_content & (cue_mask == 0)
         if SOURCE_GAP_MIN_PROBABILITY <= 1:
-            outside = ~inner[pair_window] | (cue_mask > 0)
             role_tags = bridge_gaps(
-                role_tags, role_probs[..., _B_SRC] + role_probs[..., _I_SRC], _B_SRC, _I_SRC,
-                outside | (role_tags == _B_CON) | (role_tags == _I_CON),
-                SOURCE_GAP_TOKENS, SOURCE_GAP_MIN_PROBABILITY,
+                role_tags, src_probs, _B_SRC, _I_SRC, ~source_joinable, SOURCE_GAP_TOKENS,
+                SOURCE_GAP_MIN_PROBABILITY,
             )  # fmt: skip
 
         # One source per cue: the span the tagger is surest of, by the mean of the span's peak
-        # P(B-SRC) and peak P(I-SRC) (the rule the shipped model was validated with).
+        # P(B-SRC) and peak P(I-SRC) (the rule the shipped model was validated with). A source
+        # opened on I tags is grown back first, so its confidence counts the words it takes in.
         s_rows, s_starts, s_ends = bio_spans_2d(
             role_tags, _B_SRC, _I_SRC, merge_adjacent=MERGE_ADJACENT_SOURCES
         )
-        src_probs = role_probs[..., _B_SRC] + role_probs[..., _I_SRC]
-        in_content = (role_tags == _B_CON) | (role_tags == _I_CON)
-        source_joinable = inner[pair_window] & ~in_content & (cue_mask == 0)
         if SOURCE_HEAD_MIN_PROBABILITY <= 1 and len(s_rows):
             s_starts = grow_edges(
                 s_rows, s_starts, -1, role_tags != _B_SRC, source_joinable, src_probs,
