@@ -19,7 +19,7 @@ import re
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 
@@ -39,6 +39,17 @@ _B_MEN, _I_MEN = MENTION_TAGS.index("B-MEN"), MENTION_TAGS.index("I-MEN")
 #: Stray I-CON runs shorter than this are dropped (chosen on validation: content token-overlap F1
 #: 0.752 keeping all, 0.869 dropping runs under 4 tokens, 0.786 dropping every stray run).
 CONTENT_MIN_STRAY_TOKENS = 4
+#: A stray I-CON run that starts right after a double quote mark opens a content, however short:
+#: the guidelines start a quoted content at the first word inside its quote mark. 'Kovacs said:
+#: "Absolutely not."' gave no statement: the tagger read "Absolutely not." as I tags without a
+#: B (three tokens, under CONTENT_MIN_STRAY_TOKENS). Only an opening mark counts
+#: (:func:`opening_quotes`), and only one that follows no content: a partial quote inside a
+#: content opens nothing. Swept on validation (training/sweep_decoding.py,
+#: reports/quote-opens-content-sweep.md): no statement there changes (its quotes open on a B);
+#: on because a quote that opens right after its cue is where a content starts, by the
+#: guidelines. On PolNeAR dev, read for error analysis, 4 statements change and content overlap
+#: F1 moves 0.6413 -> 0.6415.
+QUOTE_OPENS_CONTENT = True
 #: Content spans whose confidence is lower are dropped. The confidence is the mean over the
 #: span's tokens of P(B-CON) + P(I-CON). Chosen on validation for the v2 model, together with
 #: MERGE_ADJACENT: statement F1 0.819 / content overlap F1 0.881 as the v1 decoder had it
@@ -81,6 +92,16 @@ CUE_MIN_CONFIDENCE = 0.65
 #: with; no threshold changed. Off for the model trained with the v6 batch: the same sweep, re-run,
 #: put merging and not merging within 0.001 of each other, and not merging first.
 MERGE_ADJACENT_CUES = False
+#: A cue tag B on a word piece that continues a word ("##ege" of "allege", "all" + "##ege") and
+#: directly follows a cue span is read as I: a span does not start inside a word. The tagger
+#: read "Prosecutors allege that X" as two cues, "all" and "ege", and the first took "ege that
+#: X", widened to "allege that X", as its content: a statement whose content holds its own cue.
+#: Swept on validation (training/sweep_decoding.py, reports/whole-word-cues-sweep.md): no
+#: statement there changes; on, as WHOLE_WORD_STARTS is, because a cue that starts inside a
+#: word is cut wrong by construction. On PolNeAR dev, read for error analysis, one statement
+#: changes ("contradicting", two word pieces, read as one cue) and content overlap F1 moves
+#: 0.6411 -> 0.6413.
+WHOLE_WORD_CUES = True
 #: Join a cue span that starts with one of AUXILIARY_CUE_WORDS to the cue span right after it: the
 #: guidelines make the whole verb group one cue ("has repeatedly said", "had reported"), so a
 #: span that opens on an auxiliary and stops where another cue starts is one verb group cut in
@@ -154,6 +175,41 @@ SOURCE_GAP_MIN_PROBABILITY = 0.2
 #: unchanged.
 SOURCE_HEAD_TOKENS = 4
 SOURCE_HEAD_MIN_PROBABILITY = 0.1
+#: A source that stops at a possessive "'s" ("The agency" + "'s spokesman, Tom Reyes, denied",
+#: "The council's" + " chairman, Mary O'Brien, denied") names the possessor, not the source: a
+#: noun before "'s" is not the head of its phrase. Such a source takes in the "'s" and grows
+#: over the tokens after it while their P(B-SRC) + P(I-SRC) is at least
+#: SOURCE_POSSESSIVE_MIN_PROBABILITY, at most SOURCE_POSSESSIVE_TOKENS of them (0: off); when
+#: no word after the "'s" is taken in, the source stays as it was. Two readings of "'s" are
+#: left alone: after a pronoun it is "is" or "has" ("It" + "'s worth noting", "He's said"), and
+#: a grown source that would end right on the cue names the cue's possessor, which is the
+#: source of a reporting noun (section 2 of the guidelines: "her claim that", source "her"):
+#: "Tulsa police" + "'s earlier account" stays "Tulsa police". Swept on validation
+#: (training/sweep_decoding.py --objective source, reports/source-possessive-sweep.md): no
+#: source there changes (the tagger reads validation's possessive sources whole), so the rule
+#: neither gains nor loses there; it is on, as the source tail rule is, because a source that
+#: ends on a possessor is cut wrong by construction. On PolNeAR dev, read for error analysis,
+#: its predictions are unchanged.
+SOURCE_POSSESSIVE_TOKENS = 3
+SOURCE_POSSESSIVE_MIN_PROBABILITY = 0.1
+#: A cue the role tagger gives no source at all gets one where the tagger is least unsure: the
+#: token with the highest P(B-SRC) opens a source when that is at least
+#: SOURCE_FALLBACK_MIN_PROBABILITY (above 1: off), and the source runs on over the tokens after
+#: it whose P(B-SRC) + P(I-SRC) is at least SOURCE_HEAD_MIN_PROBABILITY, at most
+#: SOURCE_FALLBACK_TOKENS of them. An adverb between source and cue left the tagger under its
+#: argmax: "The company firmly denied the allegations" read "The" at P(B-SRC) 0.36 and
+#: "company" at P(I-SRC) 0.17, and the statement came out with no source. Off: swept on
+#: validation (training/sweep_decoding.py --objective source, reports/source-fallback-sweep.md)
+#: it loses at every threshold tried (source exact F1 0.9454 off, 0.9432 at 0.2 and 0.3, 0.9438
+#: at 0.4). Of the three validation statements it gave a source at 0.4, one is agentless ("It
+#: is believed", given "ministry") and two are spurious statements (cues "not", "claims").
+#: Kept to be swept again for a retrained model.
+SOURCE_FALLBACK_MIN_PROBABILITY = 2.0
+SOURCE_FALLBACK_TOKENS = 8
+#: Word pieces of the possessive clitic, as the tokenizer splits "council's": "'" or "’", "s".
+POSSESSIVE_PIECES = ("'", "’", "s")
+#: Words whose "'s" is a contraction of "is" or "has", never a possessive.
+CONTRACTING_WORDS = ("it", "he", "she", "that", "there", "here", "what", "who", "where", "how")
 #: A content the role tagger opens without a B tag (a run of I tags after an O) is grown back over
 #: the token before it while that token's P(B-CON) + P(I-CON) is at least
 #: CONTENT_HEAD_MIN_PROBABILITY (at most CONTENT_HEAD_TOKENS tokens; above 1: off). The argmax
@@ -245,6 +301,18 @@ NAMING_CUE_WORDS = frozenset(
 #: pieces, and an apostrophe splits "it’s" into three; on PolNeAR dev 15 predicted spans
 #: started on the piece after one, giving cues such as "s conclusion".
 WHOLE_WORD_STARTS = True
+#: A content that starts inside its own cue (after the cue's first character) starts after it
+#: instead: "told him" + "him the nominee had paid no tax" -> "the nominee had paid no tax",
+#: "have proposed" + "proposed jointly owned drones" -> "jointly owned drones". Swept on
+#: validation (training/sweep_decoding.py, reports/content-after-its-cue-sweep.md): statement,
+#: source and content F1 unchanged (one content there moves). On PolNeAR dev, read for error
+#: analysis, three contents move and content exact F1 goes 0.2753 -> 0.2763. Dropping instead
+#: every statement whose content starts inside *another* statement's cue ("It's understood
+#: the talks have stalled" also came out as cue "It", content "understood the talks have
+#: stalled") was tried and not kept (reports/content-inside-other-cue-sweep.md, run while it was
+#: on, as NO_CONTENT_INSIDE_A_CUE): on validation it dropped three statements gold has
+#: (their contents started inside an over-long cue), source exact F1 0.9454 -> 0.9448.
+CONTENT_AFTER_ITS_CUE = True
 #: Spans are widened over a hyphen inside a word as over its letters (:func:`char_span`): the
 #: tagger can open a span on the word piece after one ("Mine-|clearing charity Safe Ground"
 #: came out as "-clearing charity Safe Ground"). Swept on validation
@@ -364,6 +432,23 @@ class Backend(Protocol):
 
 
 # ------------------------------------------------------------------------------ batching
+
+
+class TokenMasks(NamedTuple):
+    """[B, T] masks of a padded batch of windows that the span rules read."""
+
+    #: Where tags may be read (:func:`tag_positions`).
+    inner: np.ndarray
+    #: :data:`DANGLING_WORDS` tokens (``None`` when no rule reads them).
+    dangling: np.ndarray | None
+    #: Day and month names, which a source does not grow over.
+    calendar: np.ndarray
+    #: The pieces of a possessive "'s" (:func:`possessive_markers`).
+    possessive: np.ndarray
+    #: Word pieces that continue a word ("##ege" of "allege").
+    continues_word: np.ndarray
+    #: Double quote marks that open a quotation (:func:`opening_quotes`).
+    opening_quote: np.ndarray
 
 
 def pack_windows(lengths: Sequence[int] | np.ndarray, token_budget: int) -> list[np.ndarray]:
@@ -608,12 +693,97 @@ def complete_source_ends(
     return ends
 
 
+def possessive_markers(
+    ids: np.ndarray, apostrophe_ids: np.ndarray, s_id: int, contracting_ids: np.ndarray
+) -> np.ndarray:
+    """[B, T] True on the two word pieces of a possessive "'s" ("council", "'", "s"): an
+    apostrophe followed by the piece "s", not after one of ``contracting_ids`` ("it's").
+
+    Example:
+        >>> ids = np.array([[7, 1, 2, 9, 1, 8, 5, 1, 2]])  # 5: "it"
+        >>> possessive_markers(ids, np.array([1]), 2, np.array([5])).tolist()
+        [[False, True, True, False, False, False, False, False, False]]
+    """
+    apostrophe = np.isin(ids, apostrophe_ids)
+    markers = np.zeros(ids.shape, dtype=bool)
+    markers[:, 1:-1] = (
+        apostrophe[:, 1:-1] & (ids[:, 2:] == s_id) & ~np.isin(ids[:, :-2], contracting_ids)
+    )
+    markers[:, 1:] |= markers[:, :-1].copy()
+    return markers
+
+
+def through_possessives(
+    rows: np.ndarray,
+    ends: np.ndarray,
+    markers: np.ndarray,
+    cue: np.ndarray,
+    joinable: np.ndarray,
+    probs: np.ndarray,
+    min_probability: float,
+    max_tokens: int,
+) -> np.ndarray:
+    """Source ends (exclusive) moved past a possessive "'s" and over the words it governs
+    (SOURCE_POSSESSIVE_* constants).
+
+    A span that ends right before or inside a ``markers`` run takes the run in, then grows over
+    ``joinable`` tokens whose ``probs`` is at least ``min_probability``, by at most
+    ``max_tokens``. A span keeps its end when it grows over no token after the run, or when it
+    would end right before its ``cue`` (the possessor of a reporting noun is its source).
+
+    Args:
+        rows: Each span's row.
+        ends: Each span's end.
+        markers: [R, T] True on the pieces of "'s" (:func:`possessive_markers`).
+        cue: [R, T] True on the span's cue.
+        joinable: [R, T] True on tokens a source may grow over.
+        probs: [R, T] P(B-SRC) + P(I-SRC).
+        min_probability: Least ``probs`` of a word the span grows over after the "'s".
+        max_tokens: Most tokens taken in after the "'s".
+
+    Example:
+        >>> markers = np.array([[False, False, True, True, False, False]])  # "The agency's
+        >>> probs = np.array([[0.9, 0.8, 0.0, 0.1, 0.4, 0.0]])  # spokesman, ..."
+        >>> no_cue, anywhere = np.zeros((1, 6), bool), np.ones((1, 6), bool)
+        >>> through_possessives(np.array([0]), np.array([2]), markers, no_cue, anywhere,
+        ...                     probs, 0.1, 3).tolist()
+        [5]
+        >>> through_possessives(np.array([0]), np.array([4]), markers, no_cue, anywhere,
+        ...                     probs, 0.1, 3).tolist()  # "The agency's", ending on the "s"
+        [5]
+        >>> cue = np.array([[False] * 5 + [True]])  # "The agency's new statement"
+        >>> through_possessives(np.array([0]), np.array([2]), markers, cue, anywhere,
+        ...                     probs, 0.1, 3).tolist()
+        [2]
+        >>> probs[0, 4] = 0.05  # nothing to take in after the "'s"
+        >>> through_possessives(np.array([0]), np.array([2]), markers, no_cue, anywhere,
+        ...                     probs, 0.1, 3).tolist()
+        [2]
+    """
+    width = markers.shape[1]
+    crossed = ends.copy()
+    # The clitic is two pieces at most; it is crossed whatever its probability, as the tagger
+    # reads little of a source in it.
+    for _ in range(2):
+        at = np.clip(crossed, 0, width - 1)
+        cross = (crossed < width) & markers[rows, at] & joinable[rows, at]
+        crossed = crossed + cross
+    ends_on_marker = markers[rows, np.clip(ends - 1, 0, width - 1)] & (ends > 0)
+    moved = (crossed > ends) | ends_on_marker
+    grown = grow_edges(
+        rows, crossed, 1, np.ones_like(markers), joinable, probs, min_probability, max_tokens
+    )
+    before_cue = cue[rows, np.clip(grown, 0, width - 1)] & (grown < width)
+    return np.where(moved & (grown > crossed) & ~before_cue, grown, ends)
+
+
 def bio_spans_2d(
     tags: np.ndarray,
     begin: int,
     inside: int,
     min_stray_length: int = 1,
     merge_adjacent: bool = False,
+    continues_word: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Spans [start, end) of every row of a BIO tag matrix at once.
 
@@ -624,6 +794,8 @@ def bio_spans_2d(
         min_stray_length: A run of I tags without a B opens a span only if it is at least this
             long (see :func:`stance.windows.bio_spans`).
         merge_adjacent: Read a B that directly follows a B or I as I, joining the two spans.
+        continues_word: [R, T] True on word pieces inside a word: a B there that directly
+            follows a B or I is read as I (with ``merge_adjacent``, every such B is).
 
     Returns:
         ``(rows, starts, ends)``, sorted by row then start.
@@ -632,12 +804,17 @@ def bio_spans_2d(
         >>> rows, starts, ends = bio_spans_2d(np.array([[1, 2, 0], [2, 2, 1]]), 1, 2)
         >>> rows.tolist(), starts.tolist(), ends.tolist()
         ([0, 1, 1], [0, 0, 2], [2, 2, 3])
+        >>> tags = np.array([[1, 1, 0, 1, 1]])  # "all" "##ege" "that" "He" "said"
+        >>> inside_word = np.array([[False, True, False, False, False]])
+        >>> bio_spans_2d(tags, 1, 2, continues_word=inside_word)[1:]
+        (array([0, 3, 4]), array([2, 4, 5]))
     """
     n_rows, width = tags.shape
-    if merge_adjacent:
+    if merge_adjacent or continues_word is not None:
         in_any = (tags == begin) | (tags == inside)
         after_span = np.concatenate([np.zeros((n_rows, 1), bool), in_any[:, :-1]], axis=1)
-        tags = np.where((tags == begin) & after_span, inside, tags)
+        joins = after_span if merge_adjacent else after_span & continues_word
+        tags = np.where((tags == begin) & joins, inside, tags)
     # A separator column that is neither B nor I keeps spans from running across rows.
     flat = np.concatenate([tags, np.full((n_rows, 1), -1, dtype=tags.dtype)], axis=1).ravel()
     is_begin = flat == begin
@@ -651,6 +828,94 @@ def bio_spans_2d(
     starts, ends = starts[keep], ends[keep]
     rows = starts // (width + 1)
     return rows, starts - rows * (width + 1), ends - rows * (width + 1)
+
+
+def opening_quotes(windows: Sequence[Window], quote_marks: np.ndarray) -> np.ndarray:
+    """[B, T] True on the ``quote_marks`` that open a quotation: apart from the token before
+    them (or first in their window) and touching the token after them. A closing mark touches
+    the token before it instead ('"The Apprentice," Trump').
+
+    Example:
+        >>> w = Window(0, np.array([101, 1000, 1001, 1000, 102]),
+        ...            np.array([[-1, -1], [0, 1], [1, 3], [3, 4], [-1, -1]]), 0, 5)
+        >>> opening_quotes([w], np.array([[False, True, False, True, False]])).tolist()
+        [[False, True, False, False, False]]
+    """
+    opening = np.zeros(quote_marks.shape, dtype=bool)
+    for row, window in enumerate(windows):
+        starts, ends = window.offsets[:, 0], window.offsets[:, 1]
+        n = len(window)
+        apart_before = np.ones(n, dtype=bool)
+        apart_before[1:] = (starts[1:] > ends[:-1]) | (ends[:-1] < 0)
+        touching_after = np.zeros(n, dtype=bool)
+        touching_after[:-1] = (starts[1:] == ends[:-1]) & (starts[1:] >= 0)
+        opening[row, :n] = quote_marks[row, :n] & apart_before & touching_after
+    return opening
+
+
+def open_missing_spans(
+    tags: np.ndarray,
+    begin: int,
+    inside: int,
+    begin_probs: np.ndarray,
+    span_probs: np.ndarray,
+    candidates: np.ndarray,
+    min_begin: float,
+    min_inside: float,
+    max_tokens: int,
+) -> np.ndarray:
+    """``tags`` with a span opened in each row that has none: on the ``candidates`` token with
+    the highest ``begin_probs``, if that is at least ``min_begin``, running on over the
+    candidate tokens after it whose ``span_probs`` is at least ``min_inside`` (at most
+    ``max_tokens`` of them).
+
+    Example:
+        >>> tags = np.array([[0, 0, 0, 0, 3], [1, 0, 0, 0, 3]])  # "The company firmly denied"
+        >>> begin_probs = np.array([[0.36, 0.0, 0.0, 0.0, 0.0], [0.9, 0.0, 0.0, 0.0, 0.0]])
+        >>> span_probs = np.array([[0.36, 0.17, 0.0, 0.0, 0.0], [0.9, 0.0, 0.0, 0.0, 0.0]])
+        >>> candidates = tags == 0
+        >>> open_missing_spans(tags, 1, 2, begin_probs, span_probs, candidates, 0.3, 0.1, 4)
+        array([[1, 2, 0, 0, 3],
+               [1, 0, 0, 0, 3]])
+    """
+    in_span = (tags == begin) | (tags == inside)
+    scores = np.where(candidates, begin_probs, -1.0)
+    best = scores.argmax(axis=1)
+    opens = ~in_span.any(axis=1) & (scores[np.arange(len(tags)), best] >= min_begin)
+    rows = np.nonzero(opens)[0]
+    if not len(rows):
+        return tags
+    starts = best[rows]
+    ends = grow_edges(
+        rows, starts + 1, 1, np.ones_like(candidates), candidates, span_probs, min_inside,
+        max_tokens,
+    )  # fmt: skip
+    positions = np.arange(tags.shape[1])
+    tags = tags.copy()
+    tags[rows] = np.where(
+        (positions > starts[:, None]) & (positions < ends[:, None]), inside, tags[rows]
+    )
+    tags[rows, starts] = begin
+    return tags
+
+
+def open_after(tags: np.ndarray, begin: int, inside: int, openers: np.ndarray) -> np.ndarray:
+    """``tags`` with an I tag read as B where it directly follows an ``openers`` token that
+    follows no span: the run it starts is a span, not a stray. An opener right after a span
+    (a partial quote inside a content, or a closing quote mark) opens nothing.
+
+    Example:
+        >>> quote = np.array([[False, True, False, False, False]])  # 'said: "Absolutely not'
+        >>> open_after(np.array([[0, 0, 2, 2, 0]]), 1, 2, quote).tolist()
+        [[0, 0, 1, 2, 0]]
+        >>> open_after(np.array([[2, 0, 2, 2, 0]]), 1, 2, quote).tolist()  # 'a "war of'
+        [[2, 0, 2, 2, 0]]
+    """
+    in_span = (tags == begin) | (tags == inside)
+    previous_opens = np.zeros(tags.shape, dtype=bool)
+    previous_opens[:, 2:] = openers[:, 1:-1] & ~in_span[:, 1:-1] & ~in_span[:, :-2]
+    previous_opens[:, 1] = openers[:, 0] & ~in_span[:, 0]
+    return np.where((tags == inside) & previous_opens, begin, tags)
 
 
 def join_into_next(
@@ -1173,7 +1438,9 @@ def whole_word_starts(text: str, statement: Statement) -> Statement:
     """The statement with each span that starts after a word's apostrophe ("Nervo'|s") moved
     to a word boundary: past the rest of the word when the word's first part ends another of
     the statement's spans (the source "Nervo" before the cue "'s conclusion": a possessive
-    stays out of both, as in the guidelines), else back to the word's start ("didn't").
+    stays out of both, as in the guidelines), else back to the word's start ("didn't"). After
+    one of :data:`CONTRACTING_WORDS` that is the source the "'s" is "has" or "is", the
+    auxiliary of the cue's verb group: the cue starts at the apostrophe ("He" + "'s said").
 
     Example:
         >>> from stance.types import Span
@@ -1183,6 +1450,12 @@ def whole_word_starts(text: str, statement: Statement) -> Statement:
         ...     label="assertion", score=0.9, scores={})
         >>> whole_word_starts(text, st).cue.text
         'conclusion'
+        >>> text = "He's said the plan is dead."
+        >>> st = Statement(source=Span.from_offsets(text, 0, 2),
+        ...     cue=Span.from_offsets(text, 3, 9), content=Span.from_offsets(text, 10, 26),
+        ...     label="assertion", score=0.9, scores={})
+        >>> whole_word_starts(text, st).cue.text
+        "'s said"
     """
     parts = {"source": statement.source, "cue": statement.cue, "content": statement.content}
     moved: dict[str, Span] = {}
@@ -1198,7 +1471,13 @@ def whole_word_starts(text: str, statement: Statement) -> Statement:
             other is not None and other is not span and other.end == start - 1
             for other in parts.values()
         )
-        if ends_another:
+        word_start = start - 1
+        while word_start > 0 and text[word_start - 1].isalnum():
+            word_start -= 1
+        contracted = text[word_start : start - 1].lower() in CONTRACTING_WORDS
+        if ends_another and name == "cue" and contracted:
+            new_start = start - 1  # "He" + "'s said": the auxiliary, from its apostrophe
+        elif ends_another:
             # Past the clitic and the spaces after it: "'s conclusion" -> "conclusion".
             new_start = start
             while new_start < span.end and not text[new_start].isspace():
@@ -1220,11 +1499,36 @@ def whole_word_starts(text: str, statement: Statement) -> Statement:
     return dataclasses.replace(statement, **moved) if moved else statement
 
 
+def content_after_its_cue(text: str, statement: Statement) -> Statement | None:
+    """The statement with a content that starts inside its own cue started after the cue and
+    the spaces after it (None if nothing is left).
+
+    Example:
+        >>> from stance.types import Span
+        >>> text = "An aide told him the nominee had paid no tax."
+        >>> st = Statement(source=Span.from_offsets(text, 0, 6),
+        ...     cue=Span.from_offsets(text, 7, 16), content=Span.from_offsets(text, 12, 44),
+        ...     label="assertion", score=0.9, scores={})
+        >>> content_after_its_cue(text, st).content.text
+        'the nominee had paid no tax'
+    """
+    cue, content = statement.cue, statement.content
+    if not cue.start < content.start < cue.end:
+        return statement
+    start = cue.end
+    while start < content.end and text[start].isspace():
+        start += 1
+    moved = _with_content(text, statement, start, content.end) if start < content.end else None
+    return moved if moved is not None and moved.content.end > moved.content.start else None
+
+
 def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
     """Sorts statements by content then cue start and drops duplicates: exact span duplicates,
     and statements sharing a content (:func:`one_per_content`, unless
     :data:`ONE_STATEMENT_PER_CONTENT_GAP_WORDS` is -1). Spans are first moved off word pieces
     after an apostrophe (:func:`whole_word_starts`, unless :data:`WHOLE_WORD_STARTS` is off),
+    contents that start inside their cue start after it (:func:`content_after_its_cue`, unless
+    :data:`CONTENT_AFTER_ITS_CUE` is off),
     contents are kept within one paragraph (:func:`within_paragraph`, unless
     :data:`CONTENT_WITHIN_PARAGRAPH` is off), statements whose content reaches back over a
     paragraph break to its cue are dropped
@@ -1238,6 +1542,9 @@ def finalize(text: str, statements: Sequence[Statement]) -> list[Statement]:
     :data:`CONTENT_BEFORE_CUE_RUN_WORDS`)."""
     if WHOLE_WORD_STARTS:
         statements = [whole_word_starts(text, st) for st in statements]
+    if CONTENT_AFTER_ITS_CUE:
+        after_cue = (content_after_its_cue(text, st) for st in statements)
+        statements = [st for st in after_cue if st is not None]
     if CONTENT_WITHIN_PARAGRAPH:
         cut = (within_paragraph(text, st) for st in statements)
         statements = [st for st in cut if st is not None]
@@ -1496,6 +1803,13 @@ class Predictor:
         self._dangling_ids: np.ndarray = tokenizer.token_ids(DANGLING_WORDS)
         #: Vocabulary ids of day and month names, which a source does not grow over.
         self._calendar_ids: np.ndarray = tokenizer.token_ids(sorted(CALENDAR_WORDS))
+        #: Vocabulary ids of the apostrophes and "s" of :data:`POSSESSIVE_PIECES`.
+        self._apostrophe_ids: np.ndarray = tokenizer.token_ids(POSSESSIVE_PIECES[:-1])
+        self._s_id: int = int(tokenizer.token_ids(POSSESSIVE_PIECES[-1:])[0])
+        self._contracting_ids: np.ndarray = tokenizer.token_ids(CONTRACTING_WORDS)
+        self._quote_id: int = int(tokenizer.token_ids(['"'])[0])
+        #: True on the vocabulary ids of word pieces that continue a word.
+        self._continues_word: np.ndarray = tokenizer.continues_word()
         #: Vocabulary ids of :data:`AUXILIARY_CUE_WORDS`.
         self._auxiliary_ids: np.ndarray = tokenizer.token_ids(AUXILIARY_CUE_WORDS)
         self._local = threading.local()
@@ -1638,13 +1952,17 @@ class Predictor:
             return
         ids, attention = pad_batch(windows, self.pad_token_id)
         states, cue_probs = self.backend.encode(ids, attention)
-        token_masks = self._token_masks(ids, attention)
-        inner = token_masks[0]
+        token_masks = self._token_masks(windows, ids, attention)
+        inner = token_masks.inner
         if speakers is not None:
             self._collect_mentions(texts, windows, states, inner, speakers)
         cue_tags = np.where(inner, cue_probs.argmax(-1), _O)
         rows, starts, ends = bio_spans_2d(
-            cue_tags, _B_CUE, _I_CUE, merge_adjacent=MERGE_ADJACENT_CUES
+            cue_tags,
+            _B_CUE,
+            _I_CUE,
+            merge_adjacent=MERGE_ADJACENT_CUES,
+            continues_word=token_masks.continues_word if WHOLE_WORD_CUES else None,
         )
         if JOIN_AUXILIARY_CUES and len(rows):
             opens_on_auxiliary = np.isin(ids[rows, starts], self._auxiliary_ids)
@@ -1696,10 +2014,9 @@ class Predictor:
         return cut
 
     def _token_masks(
-        self, ids: np.ndarray, attention: np.ndarray
-    ) -> tuple[np.ndarray, np.ndarray | None, np.ndarray]:
-        """Where tags may be read, which tokens are dangling words (``None`` when no rule
-        needs them) and which are day or month names, for a padded batch [B, T]."""
+        self, windows: Sequence[Window], ids: np.ndarray, attention: np.ndarray
+    ) -> TokenMasks:
+        """The span rules' masks of a padded batch [B, T]."""
         dangling = (
             np.isin(ids, self._dangling_ids)
             if CONTENT_TAIL_MIN_PROBABILITY <= 1
@@ -1707,7 +2024,16 @@ class Predictor:
             or SOURCE_TAIL_TRIM
             else None
         )
-        return tag_positions(attention), dangling, np.isin(ids, self._calendar_ids)
+        return TokenMasks(
+            inner=tag_positions(attention),
+            dangling=dangling,
+            calendar=np.isin(ids, self._calendar_ids),
+            possessive=possessive_markers(
+                ids, self._apostrophe_ids, self._s_id, self._contracting_ids
+            ),
+            continues_word=self._continues_word[ids],
+            opening_quote=opening_quotes(windows, ids == self._quote_id),
+        )
 
     def _read_all_pairs(
         self,
@@ -1715,7 +2041,7 @@ class Predictor:
         windows: Sequence[Window],
         states: Any,
         attention: np.ndarray,
-        token_masks: tuple[np.ndarray, np.ndarray | None, np.ndarray],
+        token_masks: TokenMasks,
         rows: np.ndarray,
         starts: np.ndarray,
         ends: np.ndarray,
@@ -1723,12 +2049,11 @@ class Predictor:
         speakers: list[DocumentSpeakers] | None,
     ) -> None:
         """:meth:`_read_pairs` over the cues ``rows, starts, ends``, a bounded number a pass."""
-        inner, dangling, calendar = token_masks
         for begin in range(0, len(rows), MAX_PAIRS_PER_PASS):
             chunk = slice(begin, begin + MAX_PAIRS_PER_PASS)
             self._read_pairs(
-                texts, windows, states, attention, inner, dangling, calendar, rows[chunk],
-                starts[chunk], ends[chunk], found, speakers,
+                texts, windows, states, attention, token_masks, rows[chunk], starts[chunk],
+                ends[chunk], found, speakers,
             )  # fmt: skip
 
     def _read_again(
@@ -1755,7 +2080,7 @@ class Predictor:
             ids, attention = pad_batch(chunk, self.pad_token_id)
             states, _ = self.backend.encode(ids, attention)
             self._read_all_pairs(
-                texts, chunk, states, attention, self._token_masks(ids, attention),
+                texts, chunk, states, attention, self._token_masks(chunk, ids, attention),
                 cue_rows[mine] - first, cue_starts[mine], cue_ends[mine], found, speakers,
             )  # fmt: skip
 
@@ -1765,9 +2090,7 @@ class Predictor:
         windows: Sequence[Window],
         states: Any,
         attention: np.ndarray,
-        inner: np.ndarray,
-        dangling: np.ndarray | None,
-        calendar: np.ndarray,
+        token_masks: TokenMasks,
         pair_window: np.ndarray,
         cue_starts: np.ndarray,
         cue_ends: np.ndarray,
@@ -1776,6 +2099,7 @@ class Predictor:
     ) -> None:
         """Decodes the source, contents and stance of each (window, cue) pair into ``found``."""
         n_pairs, width = len(pair_window), attention.shape[1]
+        inner, dangling, calendar = token_masks.inner, token_masks.dangling, token_masks.calendar
         cue_mask = _ranges_mask(cue_starts, cue_ends, width)
         pair_states, role_probs = self.backend.read_cues(states, attention, pair_window, cue_mask)
         role_tags = np.where(inner[pair_window], role_probs.argmax(-1), _O)
@@ -1787,6 +2111,12 @@ class Predictor:
             role_tags = bridge_gaps(
                 role_tags, src_probs, _B_SRC, _I_SRC, ~source_joinable, SOURCE_GAP_TOKENS,
                 SOURCE_GAP_MIN_PROBABILITY,
+            )  # fmt: skip
+        if SOURCE_FALLBACK_MIN_PROBABILITY <= 1:
+            role_tags = open_missing_spans(
+                role_tags, _B_SRC, _I_SRC, role_probs[..., _B_SRC], src_probs,
+                source_joinable & ~calendar[pair_window], SOURCE_FALLBACK_MIN_PROBABILITY,
+                SOURCE_HEAD_MIN_PROBABILITY, SOURCE_FALLBACK_TOKENS,
             )  # fmt: skip
 
         # One source per cue: the span the tagger is surest of, by the mean of the span's peak
@@ -1819,6 +2149,12 @@ class Predictor:
                 source_joinable & ~calendar[pair_window],
                 src_probs,
             )
+        if SOURCE_POSSESSIVE_TOKENS > 0 and len(s_rows):
+            s_ends = through_possessives(
+                s_rows, s_ends, token_masks.possessive[pair_window], cue_mask > 0,
+                source_joinable & ~calendar[pair_window], src_probs,
+                SOURCE_POSSESSIVE_MIN_PROBABILITY, SOURCE_POSSESSIVE_TOKENS,
+            )  # fmt: skip
 
         c_probs = role_probs[..., _B_CON] + role_probs[..., _I_CON]
         # A gap holding the source or the cue is no gap: '"A," she said, "B"' is two contents.
@@ -1827,6 +2163,10 @@ class Predictor:
             role_tags, c_probs, _B_CON, _I_CON, in_source | (cue_mask > 0),
             CONTENT_GAP_TOKENS, CONTENT_GAP_MIN_PROBABILITY,
         )  # fmt: skip
+        if QUOTE_OPENS_CONTENT:
+            content_tags = open_after(
+                content_tags, _B_CON, _I_CON, token_masks.opening_quote[pair_window]
+            )
         c_rows, c_starts, c_ends = bio_spans_2d(
             content_tags, _B_CON, _I_CON, CONTENT_MIN_STRAY_TOKENS, merge_adjacent=MERGE_ADJACENT
         )

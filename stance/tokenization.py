@@ -72,6 +72,22 @@ class WordPieceTokenizer:
         found = (self._tokenizer.token_to_id(token) for token in tokens)
         return np.array([i for i in found if i is not None], dtype=np.int64)
 
+    def continues_word(self) -> np.ndarray:
+        """[vocabulary size] True on the ids of word pieces that continue a word ("##ege" of
+        "allege": "all", "##ege").
+
+        Example:
+            >>> from stance.base_encoder import DEFAULT_BASE, resolve_base_folder
+            >>> tok = WordPieceTokenizer.from_folder(resolve_base_folder(DEFAULT_BASE))
+            >>> ids, _ = tok.encode("allege")
+            >>> tok.continues_word()[ids].tolist()
+            [False, True]
+        """
+        vocabulary = self._tokenizer.get_vocab()
+        mask = np.zeros(max(vocabulary.values()) + 1, dtype=bool)
+        mask[[i for token, i in vocabulary.items() if token.startswith("##")]] = True
+        return mask
+
     def _require(self, token: str) -> int:
         token_id = self._tokenizer.token_to_id(token)
         if token_id is None:

@@ -130,6 +130,53 @@ def test_source_with_an_abbreviation_is_read_whole(nlp, text: str, source: str) 
 
 
 @pytest.mark.parametrize(
+    ("text", "source", "cue"),
+    [
+        (
+            "The agency's spokesman, Tom Reyes, denied the report.",
+            "The agency's spokesman",
+            "denied",
+        ),
+        (
+            "The council's chairman, Mary O'Brien, denied the report.",
+            "The council's chairman",
+            "denied",
+        ),
+        ("He's said the plan is dead.", "He", None),
+    ],
+)
+def test_source_reads_past_a_possessive(nlp, text: str, source: str, cue: str | None) -> None:
+    # Before an appositive name the tagger stopped the source at the possessor ("The agency",
+    # "The council's"): SOURCE_POSSESSIVE_* takes the "'s" in and the words it governs; a
+    # contracted "'s" with no source word after it leaves the source alone.
+    (statement,) = nlp.predict(text)
+    assert statement.source is not None and statement.source.text == source
+    if cue is not None:
+        assert statement.cue.text == cue
+
+
+def test_cue_split_into_word_pieces_is_one_cue(nlp) -> None:
+    # "allege" is two word pieces ("all", "##ege") and the tagger opened a cue on each: the first
+    # then took "allege that Varga ..." as its content (WHOLE_WORD_CUES joins them).
+    text = "Prosecutors allege that Varga diverted $3 million from the charity."
+    (statement,) = nlp.predict(text)
+    assert statement.cue.text == "allege"
+    assert statement.content.text == "Varga diverted $3 million from the charity"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ['Kovacs said: "Absolutely not."', 'Asked if he would resign, Kovacs said: "Absolutely not."'],
+)
+def test_short_quote_after_its_cue_is_found(nlp, text: str) -> None:
+    # The tagger read "Absolutely not." as I tags without a B, a stray run too short to keep:
+    # a run that starts right after a quote mark opens a content (QUOTE_OPENS_CONTENT).
+    (statement,) = [st for st in nlp.predict(text) if st.cue.text == "said"]
+    assert statement.source is not None and statement.source.text == "Kovacs"
+    assert statement.content.text == "Absolutely not"
+
+
+@pytest.mark.parametrize(
     ("doc_id", "phrase", "source", "cue"),
     [
         ("crt-9521", "Ms. Tavares said", "Ms. Tavares", "said"),

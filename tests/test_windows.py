@@ -491,7 +491,32 @@ def test_spans_do_not_start_on_the_piece_after_an_apostrophe(monkeypatch) -> Non
     cut = _statement(text, "said", "t want the escort", source="The aide")
     (moved,) = decoding.finalize(text, [cut])
     assert moved.content.text == "didn’t want the escort"
+    # After a pronoun source the "'s" is an auxiliary ("has said"): the cue starts with it.
+    text = "He's said the plan is dead."
+    cut = _statement(text, "s said", "the plan is dead", source="He")
+    (moved,) = decoding.finalize(text, [cut])
+    assert (moved.source.text, moved.cue.text) == ("He", "'s said")
     monkeypatch.setattr(decoding, "WHOLE_WORD_STARTS", False)
+    assert decoding.finalize(text, [cut]) == [cut]
+
+
+def test_a_content_that_starts_inside_its_cue_starts_after_it(monkeypatch) -> None:
+    from stance import decoding
+
+    text = "An aide told him the nominee had paid no tax."
+    cut = _statement(text, "told him", "him the nominee had paid no tax", source="An aide")
+    (moved,) = decoding.finalize(text, [cut])
+    assert moved.content.text == "the nominee had paid no tax"
+    # A nested content may start where an inner cue starts.
+    text = "The minister denied reports that the talks had stalled."
+    outer = _statement(text, "denied", "reports that the talks had stalled", source="The minister")
+    inner = _statement(text, "reports", "the talks had stalled")
+    assert {st.content.text for st in decoding.finalize(text, [outer, inner])} == {
+        "reports that the talks had stalled",
+        "the talks had stalled",
+    }
+    monkeypatch.setattr(decoding, "CONTENT_AFTER_ITS_CUE", False)
+    text = "An aide told him the nominee had paid no tax."
     assert decoding.finalize(text, [cut]) == [cut]
 
 
