@@ -55,6 +55,8 @@ def load_script(relative_path: str) -> ModuleType:
     path = REPO / relative_path
     spec = importlib.util.spec_from_file_location(path.stem, path)
     module = importlib.util.module_from_spec(spec)
+    # Registered first: dataclasses look their module up while the script is executed.
+    sys.modules[spec.name] = module
     spec.loader.exec_module(module)
     return module
 

@@ -155,13 +155,33 @@ def test_source_reads_past_a_possessive(nlp, text: str, source: str, cue: str | 
         assert statement.cue.text == cue
 
 
-def test_cue_split_into_word_pieces_is_one_cue(nlp) -> None:
-    # "allege" is two word pieces ("all", "##ege") and the tagger opened a cue on each: the first
-    # then took "allege that Varga ..." as its content (WHOLE_WORD_CUES joins them).
-    text = "Prosecutors allege that Varga diverted $3 million from the charity."
+@pytest.mark.parametrize(
+    ("text", "source", "cue", "content"),
+    [
+        # "allege" is two word pieces ("all", "##ege") and the tagger opened a cue on each: the
+        # first took "allege that Varga ..." as its content.
+        (
+            "Prosecutors allege that Varga diverted $3 million from the charity.",
+            "Prosecutors",
+            "allege",
+            "Varga diverted $3 million from the charity",
+        ),
+        # The cue tagger read only "##pped" of "quipped", and the source took "qui" in.
+        (
+            '"The shelves will be full by Friday," the grocer quipped.',
+            "the grocer",
+            "quipped",
+            "The shelves will be full by Friday",
+        ),
+    ],
+)
+def test_cue_split_into_word_pieces_is_read_whole(
+    nlp, text: str, source: str, cue: str, content: str
+) -> None:
+    # WHOLE_WORD_CUES: a cue does not start or end inside a word.
     (statement,) = nlp.predict(text)
-    assert statement.cue.text == "allege"
-    assert statement.content.text == "Varga diverted $3 million from the charity"
+    assert statement.source is not None and statement.source.text == source
+    assert (statement.cue.text, statement.content.text) == (cue, content)
 
 
 @pytest.mark.parametrize(
