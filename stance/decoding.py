@@ -2143,6 +2143,9 @@ class Predictor:
         in_content = (role_tags == _B_CON) | (role_tags == _I_CON)
         # What a source may take in when it is bridged or grown: no content, cue or special token.
         source_joinable = inner[pair_window] & ~in_content & (cue_mask == 0)
+        # What a source may run on over: the same, less day and month names ("The ministry on
+        # Tuesday said").
+        source_growable = source_joinable & ~calendar[pair_window]
         if SOURCE_GAP_MIN_PROBABILITY <= 1:
             role_tags = bridge_gaps(
                 role_tags, src_probs, _B_SRC, _I_SRC, ~source_joinable, SOURCE_GAP_TOKENS,
@@ -2151,7 +2154,7 @@ class Predictor:
         if SOURCE_FALLBACK_MIN_PROBABILITY <= 1:
             role_tags = open_missing_spans(
                 role_tags, _B_SRC, _I_SRC, role_probs[..., _B_SRC], src_probs,
-                source_joinable & ~calendar[pair_window], SOURCE_FALLBACK_MIN_PROBABILITY,
+                source_growable, SOURCE_FALLBACK_MIN_PROBABILITY,
                 SOURCE_HEAD_MIN_PROBABILITY, SOURCE_FALLBACK_TOKENS,
             )  # fmt: skip
 
@@ -2182,14 +2185,14 @@ class Predictor:
                 s_starts,
                 s_ends,
                 dangling[pair_window],
-                source_joinable & ~calendar[pair_window],
+                source_growable,
                 src_probs,
             )
         if SOURCE_POSSESSIVE_TOKENS > 0 and len(s_rows):
             s_ends = through_possessives(
                 s_rows, s_ends, token_masks.possessive[pair_window], cue_mask > 0,
-                source_joinable & ~calendar[pair_window], src_probs,
-                SOURCE_POSSESSIVE_MIN_PROBABILITY, SOURCE_POSSESSIVE_TOKENS,
+                source_growable, src_probs, SOURCE_POSSESSIVE_MIN_PROBABILITY,
+                SOURCE_POSSESSIVE_TOKENS,
             )  # fmt: skip
 
         c_probs = role_probs[..., _B_CON] + role_probs[..., _I_CON]
