@@ -170,8 +170,8 @@ class TrainingArguments:
         default=0.0,
         metadata={
             "help": "share of the places where a source stands right before its cue that get "
-            "an adverb or parenthetical between them in the training text (\"The company "
-            "firmly denied\", \"Marsh, however, said\"; stance.augment), drawn with the seed; "
+            'an adverb or parenthetical between them in the training text ("The company '
+            'firmly denied", "Marsh, however, said"; stance.augment), drawn with the seed; '
             "the corpus almost never shows one, and real news often does"
         },
     )
@@ -290,9 +290,7 @@ def training_windows(
     if args.insert_between_rate:
         from stance.augment import insert_between_source_and_cue
 
-        train_docs = insert_between_source_and_cue(
-            train_docs, args.insert_between_rate, args.seed
-        )
+        train_docs = insert_between_source_and_cue(train_docs, args.insert_between_rate, args.seed)
     texts = (
         pack_into_windows(train_docs, tokenizer, config.window_length - 2, args.seed)
         if args.pack_documents

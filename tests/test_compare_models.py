@@ -46,3 +46,16 @@ def test_compare_needs_models_or_comparisons(tmp_path: Path, capsys) -> None:
         compare.main(["--output", str(tmp_path / "x")])
     assert error.value.code == 2
     assert "--before and --after are required (or --mean-of" in capsys.readouterr().err
+
+
+def test_render_shows_the_split_with_inserted_words() -> None:
+    compare = load_script("training/compare_models.py")
+    figures = {"documents": 3, "statements": 9, "source_overlap_f1": 0.9}
+    before = {"validation": figures, "validation_with_inserted_words": figures}
+    after = {
+        "validation": figures,
+        "validation_with_inserted_words": {**figures, "source_overlap_f1": 0.95},
+    }
+    table = compare.render(before, after, ("shipped", "trial"), "validation", 63)
+    row = "| validation_with_inserted_words | source_overlap_f1 | 0.900 | 0.950 | +0.050 |"
+    assert row in table

@@ -520,6 +520,33 @@ def test_a_content_that_starts_inside_its_cue_starts_after_it(monkeypatch) -> No
     assert decoding.finalize(text, [cut]) == [cut]
 
 
+def test_a_source_ends_before_the_adverbs_that_part_it_from_its_cue(monkeypatch) -> None:
+    from stance import decoding
+
+    cases = {
+        "The mayor separately said the library had closed.": ("The mayor separately", "The mayor"),
+        "Marsh, however, said the port would reopen.": ("Marsh, however", "Marsh"),
+        "Ana Ruiz also later told reporters it was lost.": ("Ana Ruiz also later", "Ana Ruiz"),
+    }
+    for text, (cut, whole) in cases.items():
+        cue = "told reporters" if "told" in text else "said"
+        st = _statement(text, cue, text.split(cue + " ")[1].rstrip("."), source=cut)
+        (moved,) = decoding.finalize(text, [st])
+        assert moved.source.text == whole, text
+    # Nouns ending in "ly", names, and a source that is all adverb keep their words.
+    for text, source, content in [
+        ("The Smith family said they would appeal.", "The Smith family", "they would appeal"),
+        ("Ms. Kelly said the ward would close.", "Ms. Kelly", "the ward would close"),
+        ("Officially said the mayor, it was shut.", "Officially", "it was shut"),
+    ]:
+        st = _statement(text, "said", content, source=source)
+        assert decoding.finalize(text, [st])[0].source.text == source
+    monkeypatch.setattr(decoding, "SOURCE_WITHOUT_TRAILING_ADVERBS", False)
+    text = "The mayor separately said the library had closed."
+    st = _statement(text, "said", "the library had closed", source="The mayor separately")
+    assert decoding.finalize(text, [st]) == [st]
+
+
 def test_a_content_cut_short_of_its_phrase_runs_on_to_the_phrase_end(monkeypatch) -> None:
     from stance import decoding
 

@@ -46,6 +46,7 @@ def score(
     """Figures on a split's ``docs`` (all of them and those numbered below ``earlier_below``)
     and PolNeAR dev span F1."""
     import stance
+    from stance.augment import insert_between_source_and_cue
     from stance.report import evaluate_polnear
     from stance.trainer import evaluate_model, pack_for_evaluation
 
@@ -58,6 +59,9 @@ def score(
     # The same statements in article-length texts: real news fills every window, while most
     # corpus documents fill a third of one.
     parts.append((f"{split}_packed", pack_for_evaluation(docs, nlp.tokenizer)))
+    # The same statements with an adverb or parenthetical between every source and its cue
+    # where one fits ("The company firmly denied"): news has them, the corpus almost never.
+    parts.append((f"{split}_with_inserted_words", insert_between_source_and_cue(docs, 1.0, 0)))
     for name, part in parts:
         scores = evaluate_model(nlp.model, nlp.tokenizer, part)
         result[name] = {
@@ -91,7 +95,12 @@ def render(
     rows = []
     scored = [
         p
-        for p in (split, f"{split}_earlier_documents", f"{split}_packed")
+        for p in (
+            split,
+            f"{split}_earlier_documents",
+            f"{split}_packed",
+            f"{split}_with_inserted_words",
+        )
         if p in before and p in after
     ]
     for part in (*scored, "polnear_dev"):
