@@ -185,6 +185,23 @@ def test_cue_split_into_word_pieces_is_read_whole(
 
 
 @pytest.mark.parametrize(
+    ("text", "source"),
+    [
+        ("The mayor separately said the library had closed for repairs.", "The mayor"),
+        (
+            "Union leader Teodor Varga publicly insisted that no deal had been reached.",
+            "Union leader Teodor Varga",
+        ),
+    ],
+)
+def test_source_ends_before_an_adverb_next_to_its_cue(nlp, text: str, source: str) -> None:
+    # The tagger read the adverb into the source ("The mayor separately"), which the guidelines
+    # leave outside every span: SOURCE_WITHOUT_TRAILING_ADVERBS.
+    (statement,) = nlp.predict(text)
+    assert statement.source is not None and statement.source.text == source
+
+
+@pytest.mark.parametrize(
     "text",
     ['Kovacs said: "Absolutely not."', 'Asked if he would resign, Kovacs said: "Absolutely not."'],
 )

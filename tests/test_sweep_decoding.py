@@ -40,6 +40,10 @@ def test_sweep_scores_validation_and_restores_the_constants(sweep_decoding) -> N
     assert "for the model in `runs/x/model`" in sweep_decoding.render(
         rows, chosen, shipped, model="runs/x/model"
     )
+    assert "(`--inserted-words`)" in sweep_decoding.render(
+        rows, chosen, shipped, inserted_words=True
+    )
+    assert "--inserted-words" not in sweep_decoding.render(rows, chosen, shipped)
 
 
 def test_grid_option_refuses_unknown_constants(sweep_decoding, tmp_path, capsys) -> None:

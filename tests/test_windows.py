@@ -527,6 +527,7 @@ def test_a_source_ends_before_the_adverbs_that_part_it_from_its_cue(monkeypatch)
         "The mayor separately said the library had closed.": ("The mayor separately", "The mayor"),
         "Marsh, however, said the port would reopen.": ("Marsh, however", "Marsh"),
         "Ana Ruiz also later told reporters it was lost.": ("Ana Ruiz also later", "Ana Ruiz"),
+        "Leaders almost universally said it was lost.": ("Leaders almost universally", "Leaders"),
     }
     for text, (cut, whole) in cases.items():
         cue = "told reporters" if "told" in text else "said"
@@ -538,6 +539,7 @@ def test_a_source_ends_before_the_adverbs_that_part_it_from_its_cue(monkeypatch)
         ("The Smith family said they would appeal.", "The Smith family", "they would appeal"),
         ("Ms. Kelly said the ward would close.", "Ms. Kelly", "the ward would close"),
         ("Officially said the mayor, it was shut.", "Officially", "it was shut"),
+        ("So many farmers said it was shut.", "So many farmers", "it was shut"),
     ]:
         st = _statement(text, "said", content, source=source)
         assert decoding.finalize(text, [st])[0].source.text == source
