@@ -8,6 +8,10 @@ Usage:
     python training/compare_models.py --before /path/to/v1/model --after runs/default/model \
         --output reports/corpus-v1-vs-v2
 
+Each split is also scored packed into article-length texts, and with an adverb or parenthetical
+put between every source and its cue where one fits (``<split>_with_inserted_words``,
+:func:`stance.augment.insert_between_source_and_cue` at rate 1, seed 0).
+
 ``--earlier-below N`` (default 63: corpus v1) also scores the split's documents numbered below
 N, the part of the split the "before" model was chosen and reported on (skipped when that is
 the whole split).
