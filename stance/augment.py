@@ -30,6 +30,7 @@ PAST_TENSE = ("later", "earlier", "separately", "previously", "quickly", "privat
 #: Fit a cue in the past tense whose sentence names no time yet ("on Friday said on Thursday").
 PAST_TIME = ("yesterday", "last week", "on Monday", "on Tuesday", "on Wednesday", "on Thursday")
 #: A time already named near the cue; 80 characters either side reach across most sentences.
+#: "May" is left out: matched without case it would be the modal verb too.
 NAMED_TIME = re.compile(
     r"\b(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday|yesterday|today|tonight|"
     r"last (?:week|month|year)|this (?:week|morning|afternoon|evening)|January|February|March|"
