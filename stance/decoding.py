@@ -24,6 +24,7 @@ from typing import Any, NamedTuple, Protocol
 import numpy as np
 
 from stance.corpus import QUOTE_CHARS
+from stance.descriptions import with_source_descriptions
 from stance.quotes import open_quote_before
 from stance.speakers import CALENDAR_WORDS, DocumentSpeakers, name_runs, whole_name
 from stance.tokenization import normalize_quotes
@@ -2466,7 +2467,10 @@ class Predictor:
             batches,
         )
         results = self._with_speakers(texts, results, speakers)
-        return [finalize(text, statements) for text, statements in zip(texts, results, strict=True)]
+        return [
+            with_source_descriptions(text, finalize(text, statements))
+            for text, statements in zip(texts, results, strict=True)
+        ]
 
     def batches(
         self,

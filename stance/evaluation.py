@@ -426,6 +426,43 @@ def join_contents_by_cue(docs: Sequence[Document]) -> list[dict[str, Any]]:
     return joined_docs
 
 
+def sources_with_descriptions(docs: Sequence[Document]) -> list[dict[str, Any]]:
+    """The documents with each source widened over the description that follows it.
+
+    Our guidelines keep a following appositive out of the source and give it apart as
+    ``source_description`` ("Lena Marsh" + "a spokeswoman for the port authority"); PolNeAR
+    marks both as one source ("Lena Marsh, a spokeswoman for the port authority"). Scoring
+    sources widened this way shows how much of a real-news source gap is that convention.
+
+    Example:
+        >>> text = "Lena Marsh, a port spokeswoman, said it rained."
+        >>> doc = {"id": "d", "text": text, "statements": [
+        ...     {"source": {"start": 0, "end": 10}, "cue": {"start": 32, "end": 36},
+        ...      "content": {"start": 37, "end": 46},
+        ...      "source_description": {"start": 12, "end": 30}}]}
+        >>> sources_with_descriptions([doc])[0]["statements"][0]["source"]["text"]
+        'Lena Marsh, a port spokeswoman'
+    """
+    widened_docs = []
+    for doc in docs:
+        statements = []
+        for statement in doc["statements"]:
+            source, description = statement.get("source"), statement.get("source_description")
+            if source is not None and description is not None:
+                (start, end), description_end = (
+                    span_pieces(source)[0],
+                    span_pieces(description)[-1][1],
+                )
+                if description_end > end:
+                    source = {
+                        "pieces": [[start, description_end]],
+                        "text": doc["text"][start:description_end],
+                    }
+            statements.append({**statement, "source": source})
+        widened_docs.append({**doc, "statements": statements})
+    return widened_docs
+
+
 def statement_scores(
     gold_docs: Sequence[Document], pred_docs: Sequence[Document]
 ) -> dict[str, Any]:

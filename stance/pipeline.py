@@ -124,6 +124,7 @@ def _with_text(statement: Statement, text: str) -> Statement:
         source=span(statement.source),
         cue=span(statement.cue),
         content=span(statement.content),
+        source_description=span(statement.source_description),
     )
 
 

@@ -59,10 +59,38 @@ def group_by_speaker(statements: Sequence[Statement]) -> list[tuple[str, list[St
             unnamed.append(st)
         else:
             no_source.append(st)
-    groups = [(names[key], named[key]) for key in sorted(named)]
+    groups = [(speaker_title(names[key], named[key]), named[key]) for key in sorted(named)]
     groups += [(UNNAMED, unnamed)] if unnamed else []
     groups += [(NO_SOURCE, no_source)] if no_source else []
     return groups
+
+
+def speaker_title(name: str, statements: Sequence[Statement]) -> str:
+    """A speaker's name with the first description the text gives of them, if any.
+
+    A description that is the speaker's own mention ("the company's chief medical officer, Dr.
+    Priya Ranadive") or names them adds nothing and is left out.
+
+    Example:
+        >>> from stance.types import Span, Speaker
+        >>> text = "Lena Marsh, a port spokeswoman, said it was shut."
+        >>> st = Statement(Span.from_offsets(text, 0, 10), Span.from_offsets(text, 32, 36),
+        ...     Span.from_offsets(text, 37, 48), "assertion", 0.9, {},
+        ...     speaker=Speaker.from_offsets(text, 0, 10),
+        ...     source_description=Span.from_offsets(text, 12, 30))
+        >>> speaker_title("Lena Marsh", [st])
+        'Lena Marsh, a port spokeswoman'
+    """
+    for st in statements:
+        description, speaker = st.source_description, st.speaker
+        if description is None:
+            continue
+        own_mention = speaker is not None and (
+            description.start < speaker.end and speaker.start < description.end
+        )
+        if not own_mention and name.lower() not in description.text.lower():
+            return f"{name}, {' '.join(description.text.split())}"
+    return name
 
 
 def as_table(name: str, statements: Sequence[Statement]) -> str:

@@ -90,7 +90,12 @@ def evaluate_baselines(
 def evaluate_polnear(nlp: Any) -> dict[str, Any] | None:
     """Span F1 of the model and the lexicon baseline on PolNeAR dev (real news), or None."""
     from stance.baseline import LexiconBaseline, is_reporting_cue
-    from stance.evaluation import content_recall_by, join_contents_by_cue, span_scores
+    from stance.evaluation import (
+        content_recall_by,
+        join_contents_by_cue,
+        sources_with_descriptions,
+        span_scores,
+    )
     from stance.polnear import load_polnear
 
     docs = load_polnear()
@@ -107,11 +112,21 @@ def evaluate_polnear(nlp: Any) -> dict[str, Any] | None:
         return "reporting" if is_reporting_cue(statement["cue"]["text"]) else "other"
 
     joined = span_scores(docs, join_contents_by_cue(model_docs), "content", "overlap")
+    described = sources_with_descriptions(model_docs)
     return {
         "documents": len(docs),
         "gold_statements": sum(len(d["statements"]) for d in docs),
         "model": _span_table(docs, model_docs),
         "model_content_overlap_joined_by_cue": joined,
+        "model_sources_with_descriptions": {
+            "statements_with_description": sum(
+                st.get("source_description") is not None
+                for doc in model_docs
+                for st in doc["statements"]
+            ),
+            "overlap": span_scores(docs, described, "source", "overlap"),
+            "exact": span_scores(docs, described, "source", "exact"),
+        },
         "model_statements_predicted": sum(len(d["statements"]) for d in model_docs),
         "model_seconds": round(seconds, 1),
         "lexicon": _span_table(docs, lexicon_docs),
@@ -133,6 +148,24 @@ def polnear_joined_section(joined: dict[str, Any] | None) -> list[str]:
         "(`stance.evaluation.join_contents_by_cue`), content token-overlap F1 is "
         f"{_f(joined['f1'])} (P {_f(joined['precision'])}, R {_f(joined['recall'])}); the "
         "target row above stays the one-statement-per-part figure.",
+        "",
+    ]
+
+
+def polnear_described_section(described: dict[str, Any] | None) -> list[str]:
+    """Report lines: PolNeAR source F1 with each source widened over its description."""
+    if not described:
+        return []
+    overlap, exact = described["overlap"], described["exact"]
+    return [
+        'PolNeAR marks a source with its appositive ("Lena Marsh, a spokeswoman for the port '
+        'authority"); our guidelines keep the appositive out of the source and `predict()` '
+        "gives it apart as `source_description` (`stance.descriptions`, a rule on the text; "
+        f"{described['statements_with_description']} of the model's statements have one). With "
+        "each source widened over its description (`stance.evaluation.sources_with_descriptions`)"
+        f", source token-overlap F1 is {_f(overlap['f1'])} (P {_f(overlap['precision'])}, R "
+        f"{_f(overlap['recall'])}) and exact F1 {_f(exact['f1'])}; the target row above stays "
+        "the source as our guidelines define it.",
         "",
     ]
 
@@ -547,6 +580,7 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             ),
             "",
             *polnear_joined_section(polnear.get("model_content_overlap_joined_by_cue")),
+            *polnear_described_section(polnear.get("model_sources_with_descriptions")),
             *polnear_cue_kind_section(polnear.get("content_recall_by_cue_kind")),
         ]
     validation = results["validation_shipped"]

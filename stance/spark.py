@@ -145,8 +145,8 @@ def statement_rows(
         threads: Torch threads per Python worker.
 
     Returns:
-        A DataFrame with ``doc_id, source, cue, content, label, score, scores, speaker``. Texts
-        without statements give no rows.
+        A DataFrame with ``doc_id, source, cue, content, label, score, scores, speaker,
+        source_description``. Texts without statements give no rows.
 
     Raises:
         ValueError: a named column does not exist (the message lists the columns).

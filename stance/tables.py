@@ -41,7 +41,8 @@ def statement_schema(with_document: bool = False) -> Any:
 
     Returns:
         A ``pyarrow.Schema``. ``source`` is nullable (agentless statements have none), and so is
-        ``speaker`` (never named, or a model without a speaker head).
+        ``speaker`` (never named, or a model without a speaker head) and ``source_description`` (the
+        text gives none).
     """
     pa = _pyarrow()
     span = pa.struct([("text", pa.string()), ("start", pa.int64()), ("end", pa.int64())])
@@ -57,6 +58,7 @@ def statement_schema(with_document: bool = False) -> Any:
             pa.struct([*((f.name, f.type) for f in span), ("name", pa.string())]),
             nullable=True,
         ),
+        pa.field("source_description", span, nullable=True),
     ]
     if with_document:
         fields = [pa.field("document", pa.string()), pa.field("doc_id", pa.string()), *fields]

@@ -106,6 +106,10 @@ class Statement:
         speaker: Who is speaking (the source's canonical mention in the text), or ``None``
             when the statement has no source or its speaker is never named ("a person familiar
             with the matter"). Always ``None`` for models without a speaker head.
+        source_description: Who the source is, where the text says it right at the source:
+            the appositive the guidelines keep out of the source ("a spokeswoman for the port
+            authority" in "Lena Marsh, a spokeswoman for the port authority, said"), read by
+            :mod:`stance.descriptions`; ``None`` where the text gives none.
 
     Example:
         >>> text = "The port is closed, Lena Marsh said."
@@ -128,6 +132,7 @@ class Statement:
     score: float
     scores: dict[str, float] = field(hash=False, compare=False)
     speaker: Speaker | None = field(default=None, compare=False)
+    source_description: Span | None = field(default=None, compare=False)
 
     def to_dict(self) -> dict[str, Any]:
         """Returns a JSON-ready dictionary."""
@@ -139,6 +144,9 @@ class Statement:
             "score": round(float(self.score), 6),
             "scores": {k: round(float(v), 6) for k, v in self.scores.items()},
             "speaker": self.speaker.to_dict() if self.speaker is not None else None,
+            "source_description": (
+                self.source_description.to_dict() if self.source_description is not None else None
+            ),
         }
 
     def sort_key(self) -> tuple[int, int, int, int]:

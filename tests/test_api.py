@@ -30,7 +30,7 @@ EXAMPLES = {
 
 def check_offsets(text: str, statements: list[Statement]) -> None:
     for st in statements:
-        for span in (st.source, st.cue, st.content):
+        for span in (st.source, st.cue, st.content, st.source_description):
             if span is not None:
                 assert 0 <= span.start < span.end <= len(text)
                 assert text[span.start : span.end] == span.text
@@ -51,7 +51,16 @@ def test_module_level_predict_and_to_dict() -> None:
     text = EXAMPLES["assertion"][0]
     (st,) = stance.predict(text)
     row = st.to_dict()
-    assert set(row) == {"source", "cue", "content", "label", "score", "scores", "speaker"}
+    assert set(row) == {
+        "source",
+        "cue",
+        "content",
+        "label",
+        "score",
+        "scores",
+        "speaker",
+        "source_description",
+    }
     assert row["source"]["text"] == "Finance Minister Aro Lindqvist"
     assert row["speaker"]["name"] == "Finance Minister Aro Lindqvist"  # its own canonical mention
     assert row["cue"]["text"] == "told reporters"
@@ -343,3 +352,49 @@ def test_transcript_turns_and_embedded_posts(nlp) -> None:
     post = found[("Kaya Lindqvist", "—")]
     assert post.content.text.startswith("The ferry will run again on Monday")
     assert all("\n" not in st.content.text for st in statements)
+
+
+@pytest.mark.parametrize(
+    ("text", "source", "description"),
+    [
+        (
+            "Lena Marsh, a spokeswoman for the port authority, said on Tuesday that the port "
+            "would stay closed.",
+            "Lena Marsh",
+            "a spokeswoman for the port authority",
+        ),
+        (
+            '"We will not sign this deal," said Tomas Brandt, who leads the dockworkers\' union.',
+            "Tomas Brandt",
+            "who leads the dockworkers' union",
+        ),
+        (
+            "The company, which runs the terminal, denied that any cargo had been lost.",
+            "The company",
+            "which runs the terminal",
+        ),
+        ("Sen. Dana Whitlock (D-Ore.) said the bill was dead.", "Sen. Dana Whitlock", "(D-Ore.)"),
+        # A participle phrase says what the source did, not who the source is.
+        (
+            "Lena Marsh, speaking at a news conference in Oslo, said the port would stay closed.",
+            "Lena Marsh",
+            None,
+        ),
+        (
+            "Port director Lena Marsh said the port would stay closed.",
+            "Port director Lena Marsh",
+            None,
+        ),
+    ],
+)
+def test_source_description_is_given_apart_from_the_source(
+    nlp, text: str, source: str, description: str | None
+) -> None:
+    (st,) = nlp.predict(text)
+    check_offsets(text, [st])
+    assert st.source is not None and st.source.text == source
+    found = st.source_description.text if st.source_description is not None else None
+    assert found == description
+    assert st.to_dict()["source_description"] == (
+        None if description is None else st.source_description.to_dict()
+    )

@@ -60,6 +60,49 @@ def test_polnear_joined_section_states_the_figure_and_keeps_the_target() -> None
     assert polnear_joined_section(None) == []
 
 
+def test_polnear_described_section_states_the_figures_and_keeps_the_target() -> None:
+    from stance.report import polnear_described_section
+
+    described = {
+        "statements_with_description": 12,
+        "overlap": {"precision": 0.8, "recall": 0.6, "f1": 0.686},
+        "exact": {"precision": 0.7, "recall": 0.5, "f1": 0.583},
+    }
+    text = " ".join(polnear_described_section(described))
+    assert "12 of the model's statements have one" in text
+    assert "source token-overlap F1 is 0.686 (P 0.800, R 0.600) and exact F1 0.583" in text
+    assert "the target row above stays" in text
+    assert polnear_described_section(None) == []
+
+
+def test_description_widened_source_matches_a_gold_source_with_its_appositive() -> None:
+    """PolNeAR's "Name, appositive" source: missed by the name alone, matched when widened."""
+    from stance.evaluation import sources_with_descriptions, span_scores
+
+    text = "Lena Marsh, a spokeswoman for the port authority of Velmore, said it was shut."
+    cue, content = {"start": 61, "end": 65}, {"start": 66, "end": 77}
+    gold = {
+        "id": "d",
+        "text": text,
+        "statements": [{"source": {"start": 0, "end": 59}, "cue": cue, "content": content}],
+    }
+    pred = {
+        "id": "d",
+        "text": text,
+        "statements": [
+            {
+                "source": {"start": 0, "end": 10},
+                "cue": cue,
+                "content": content,
+                "source_description": {"start": 12, "end": 59},
+            }
+        ],
+    }
+    assert span_scores([gold], [pred], "source", "overlap")["f1"] == 0.0
+    widened = sources_with_descriptions([pred])
+    assert span_scores([gold], widened, "source", "exact")["f1"] == 1.0
+
+
 def test_joining_by_cue_matches_a_discontinuous_gold_content() -> None:
     """Two quote parts under one cue score as one match against a content in two pieces."""
     from stance.evaluation import join_contents_by_cue, span_scores
