@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import random
 import re
+from collections.abc import Callable
 from typing import Any
 
 #: Fit any cue: a present, past or auxiliary verb, or a noun.
@@ -106,6 +107,24 @@ def insertion_points(doc: dict[str, Any]) -> list[tuple[int, tuple[str, ...]]]:
 SPAN_PARTS = ("source", "cue", "content", "speaker")
 
 
+def moved_spans(
+    statement: dict[str, Any], move: Callable[[dict[str, Any]], dict[str, Any]]
+) -> dict[str, Any]:
+    """The spans a statement has (of :data:`SPAN_PARTS`), each mapped through ``move``; a
+    ``None`` span (no source, no speaker) stays ``None``.
+
+    Example:
+        >>> st = {"source": None, "cue": {"start": 4, "end": 8}, "label": "assertion"}
+        >>> moved_spans(st, lambda span: {**span, "start": span["start"] + 1})
+        {'source': None, 'cue': {'start': 5, 'end': 8}}
+    """
+    return {
+        part: None if statement[part] is None else move(statement[part])
+        for part in SPAN_PARTS
+        if part in statement
+    }
+
+
 def insert_text(doc: dict[str, Any], position: int, piece: str) -> dict[str, Any]:
     """A copy of ``doc`` with ``piece`` inserted at ``position`` and every span moved.
 
@@ -123,17 +142,12 @@ def insert_text(doc: dict[str, Any], position: int, piece: str) -> dict[str, Any
     text = doc["text"][:position] + piece + doc["text"][position:]
     size = len(piece)
 
-    def moved(span: dict[str, Any] | None) -> dict[str, Any] | None:
-        if span is None:
-            return None
+    def moved(span: dict[str, Any]) -> dict[str, Any]:
         start = span["start"] + size if span["start"] >= position else span["start"]
         end = span["end"] + size if span["end"] > position else span["end"]
         return {**span, "start": start, "end": end, "text": text[start:end]}
 
-    statements = [
-        {**st, **{part: moved(st[part]) for part in SPAN_PARTS if part in st}}
-        for st in doc["statements"]
-    ]
+    statements = [{**st, **moved_spans(st, moved)} for st in doc["statements"]]
     return {**doc, "text": text, "statements": statements}
 
 

@@ -1527,6 +1527,8 @@ def whole_word_starts(text: str, statement: Statement) -> Statement:
             other is not None and other is not span and other.end == start - 1
             for other in parts.values()
         )
+        # The word part right before this apostrophe ("He" of "He's"); the move back below
+        # walks further, over inner apostrophes too ("rock'n'|roll"), to the whole word's start.
         word_start = start - 1
         while word_start > 0 and text[word_start - 1].isalnum():
             word_start -= 1

@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from stance.augment import insert_between_source_and_cue, moved_spans
 from stance.base_encoder import DEFAULT_BASE, DEFAULT_BASE_SHA256, resolve_base_folder
 from stance.corpus import CORPUS_PATH, read_corpus
 from stance.types import LABELS
@@ -288,8 +289,6 @@ def training_windows(
     if args.normalize_quotes:
         train_docs = quote_normalized(train_docs)
     if args.insert_between_rate:
-        from stance.augment import insert_between_source_and_cue
-
         train_docs = insert_between_source_and_cue(train_docs, args.insert_between_rate, args.seed)
     texts = (
         pack_into_windows(train_docs, tokenizer, config.window_length - 2, args.seed)
@@ -337,27 +336,12 @@ def pack_into_windows(
             used = 0
         shift = len(current["text"]) + (2 if current["text"] else 0)
         current["text"] += ("\n\n" if current["text"] else "") + doc["text"]
+
+        def shifted(span: dict[str, Any], shift: int = shift) -> dict[str, Any]:
+            return {**span, "start": span["start"] + shift, "end": span["end"] + shift}
+
         for st in doc["statements"]:
-            moved = {
-                part: None
-                if st[part] is None
-                else {
-                    **st[part],
-                    "start": st[part]["start"] + shift,
-                    "end": st[part]["end"] + shift,
-                }
-                for part in ("source", "cue", "content")
-            }
-            speaker = st.get("speaker")
-            if speaker is not None:
-                moved["speaker"] = {
-                    **speaker,
-                    "start": speaker["start"] + shift,
-                    "end": speaker["end"] + shift,
-                }
-            elif "speaker" in st:
-                moved["speaker"] = None
-            current["statements"].append({**moved, "label": st["label"]})
+            current["statements"].append({**moved_spans(st, shifted), "label": st["label"]})
         used += size
     return packed
 
