@@ -5,7 +5,8 @@ statement a reader expects from it (source, cue, content, and the label where th
 leave no doubt). They probe constructions real news has and the corpus has few of: an adverb
 or a phrase between source and cue, a possessive source before an appositive name, a short
 quoted answer, a cue verb the tokenizer splits into word pieces, a contracted auxiliary, a
-title with an abbreviation. The report says, per construction, how often the statement is
+title with an abbreviation, a non-answer ("neither confirmed nor denied": speculation, not
+denial). The report says, per construction, how often the statement is
 found (a predicted content with token F1 >= 0.5 against the expected one), and of those, how
 often its source, cue and label are the expected ones. It is a behavioural check, not a
 benchmark: the cases are few, and some were written after the failure they show was seen.
