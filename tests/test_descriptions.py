@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from stance.descriptions import DESCRIPTION_MAX_WORDS, with_source_descriptions
@@ -208,8 +210,5 @@ def test_table_titles_a_speaker_with_their_description() -> None:
             ),
         ],
     )
-    statements = [
-        Statement(**{**st.__dict__, "speaker": marsh})
-        for st in statements  # both are Marsh's
-    ]
+    statements = [dataclasses.replace(st, speaker=marsh) for st in statements]  # both Marsh's
     assert "-- Lena Marsh, a spokeswoman for the port (2)" in as_table("doc", statements)
