@@ -18,10 +18,12 @@ def span(text: str, needle: str | None, after: int = 0) -> Span | None:
     return Span.from_offsets(text, start, start + len(needle))
 
 
-def statement(text: str, source: str | None, cue: str, content: str) -> Statement:
+def statement(
+    text: str, source: str | None, cue: str, content: str, cue_after: int = 0
+) -> Statement:
     return Statement(
         source=span(text, source),
-        cue=span(text, cue),
+        cue=span(text, cue, cue_after),
         content=span(text, content),
         label="assertion",
         score=0.9,
@@ -161,14 +163,7 @@ def test_description_rule(
 
 def test_another_statements_cue_ends_or_refuses_a_description() -> None:
     text = "Marsh, who said in May that the port would close, said it was open."
-    outer = Statement(
-        source=span(text, "Marsh"),
-        cue=span(text, "said", 40),
-        content=span(text, "it was open"),
-        label="assertion",
-        score=0.9,
-        scores={},
-    )
+    outer = statement(text, "Marsh", "said", "it was open", cue_after=40)
     inner = statement(text, "who", "said", "the port would close")
     found = with_source_descriptions(text, [inner, outer])
     assert [st.source_description for st in found] == [None, None]
@@ -200,14 +195,7 @@ def test_table_titles_a_speaker_with_their_description() -> None:
         text,
         [
             statement(text, "Lena Marsh", "said", "it was shut"),
-            Statement(
-                source=span(text, "She"),
-                cue=span(text, "said", 60),
-                content=span(text, "it would reopen"),
-                label="assertion",
-                score=0.9,
-                scores={},
-            ),
+            statement(text, "She", "said", "it would reopen", cue_after=60),
         ],
     )
     statements = [dataclasses.replace(st, speaker=marsh) for st in statements]  # both Marsh's
