@@ -191,6 +191,7 @@ def test_predict_document_format(baseline):
             "score": 1.0,
             "scores": {"denial": 0.0, "speculation": 0.0, "hedge": 0.0, "assertion": 1.0},
             "speaker": None,  # the lexicon baseline does not resolve speakers
+            "source_description": None,  # nor read source descriptions
         }
     ]
 
