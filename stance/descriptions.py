@@ -74,6 +74,7 @@ _SENTENCE_END = re.compile(
 )
 #: A party-state tag: "(D-N.C.)", "(R-Tenn.)", "(I-Vt.)".
 _PARTY_TAG = re.compile(r"[ \t]*\([A-Z][A-Za-z.]*-[A-Z][A-Za-z. ]{0,15}\)")
+_COMMA = re.compile(r"[ \t]*,")
 _OPENING_QUOTES = '"“‘«„'
 _CLOSING_QUOTES = '"”’»'
 _WORD = re.compile(r"[\w'’.-]+")
@@ -180,23 +181,23 @@ def _between_source_and_cue(text: str, start: int, end: int) -> tuple[int, int] 
         )
     elif gap[: last_comma + 1].strip(" \t,"):
         return None
-    return _with_tag(text, tag, described)
+    return _with_tag(tag, described)
 
 
 def _after_source(text: str, start: int, limit: int) -> tuple[int, int] | None:
     """The description that follows a source ending at ``start``, before ``limit``."""
     tag = _PARTY_TAG.match(text, start, limit)
     opening = tag.end() if tag else start
-    comma = re.compile(r"[ \t]*,").match(text, opening, limit)
+    comma = _COMMA.match(text, opening, limit)
     described = None
     if comma is not None:
         stop = _SENTENCE_END.search(text, comma.end(), limit)
         described = _leading_parts(text, comma.end(), stop.start() if stop else limit)
-    return _with_tag(text, tag, described)
+    return _with_tag(tag, described)
 
 
 def _with_tag(
-    text: str, tag: re.Match[str] | None, described: tuple[int, int] | None
+    tag: re.Match[str] | None, described: tuple[int, int] | None
 ) -> tuple[int, int] | None:
     """The description widened back over a party-state tag before it, or the tag alone."""
     if tag is None:
