@@ -123,6 +123,23 @@ AUXILIARY_CUE_WORDS = (
     "is are am was were be been being has have had having do does did will would shall "
     "should can could may might must"
 ).split()
+#: Join two cue spans with only "nor" or "or" between them into one cue, and take a "neither"
+#: right before the first into it: the guidelines make a non-answer one cue ("neither confirmed
+#: nor denied", "declined to confirm or deny", a speculation), and the tagger cut it into pieces
+#: ("confirmed" + "denied"), each then read with the content as a statement of its own, the
+#: "denied" one a denial: for a fact-checker the worst reading of a non-denial. The join runs
+#: after the confidence check, which reads the pieces the tagger marked. Off for the shipped
+#: model, whose stance head reads even the whole "neither confirmed nor denied" as a denial, so
+#: the join only drops the spurious "confirmed" statement (challenge set, non-answers' cues
+#: right: 1/3 -> 2/3, labels 1/3 either way); with the seed-14 model trained on the v11 batch
+#: (drafts/v11-*.txt), which labels most non-answers speculation, cues right 2/6 -> 4/6 and
+#: labels 5/6 either way (reports/corpus-v11-trial.md). To be swept on validation
+#: (training/sweep_decoding.py --grid) with the next shipped model.
+JOIN_COORDINATED_CUES = False
+#: Words that coordinate two cue verbs into one cue (JOIN_COORDINATED_CUES).
+COORDINATING_CUE_WORDS = ("nor", "or")
+#: Words that open a coordinated cue ("neither confirmed nor denied").
+CORRELATIVE_CUE_WORDS = ("neither",)
 #: Words a content does not end on: prepositions, articles and conjunctions. A content the
 #: role tagger ends on one ("... a valve that was flushed on" before "Tuesday") is extended
 #: over the next token while that token's P(B-CON) + P(I-CON) is at least
@@ -995,6 +1012,49 @@ def join_into_next(
     # A kept span starts where the run of absorbed spans just before it starts.
     first = np.concatenate([[0], kept[:-1] + 1])
     return rows[kept], starts[first], ends[kept]
+
+
+def join_coordinated(
+    rows: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    coordinating: np.ndarray,
+    correlative: np.ndarray,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Spans with two spans that only a ``coordinating`` token parts joined, each grown back
+    over a ``correlative`` token right before it (JOIN_COORDINATED_CUES).
+
+    Spans are sorted by row then start, as :func:`bio_spans_2d` returns them; a span never
+    grows over a row's first token (the [CLS] position).
+
+    Args:
+        rows: Each span's row.
+        starts: Each span's start.
+        ends: Each span's end (exclusive).
+        coordinating: [R, T] True on tokens that join the spans on either side ("nor", "or").
+        correlative: [R, T] True on tokens a span grows back over ("neither").
+
+    Example:
+        >>> # [CLS] neither confirmed nor denied that ...: cues "confirmed" and "denied"
+        >>> coordinating = np.array([[False, False, False, True, False, False]])
+        >>> correlative = np.array([[False, True, False, False, False, False]])
+        >>> joined = join_coordinated(np.array([0, 0]), np.array([2, 4]), np.array([3, 5]),
+        ...                           coordinating, correlative)
+        >>> [a.tolist() for a in joined]
+        [[0], [1], [5]]
+    """
+    if not len(rows):
+        return rows, starts, ends
+    width = coordinating.shape[1]
+    parted_by_one = np.zeros(len(rows), dtype=bool)
+    parted_by_one[:-1] = (rows[1:] == rows[:-1]) & (starts[1:] == ends[:-1] + 1)
+    parted_by_one[parted_by_one] = coordinating[
+        rows[parted_by_one], np.clip(ends[parted_by_one], 0, width - 1)
+    ]
+    # Growing each such span over its conjunction makes it end where the next starts.
+    rows, starts, ends = join_into_next(rows, starts, ends + parted_by_one, parted_by_one)
+    grows_back = (starts > 1) & correlative[rows, np.clip(starts - 1, 0, width - 1)]
+    return rows, starts - grows_back, ends
 
 
 def span_sums(values: np.ndarray, rows: np.ndarray, starts: np.ndarray, ends: np.ndarray) -> Any:
@@ -1923,6 +1983,9 @@ class Predictor:
         self._continues_word: np.ndarray = tokenizer.continues_word()
         #: Vocabulary ids of :data:`AUXILIARY_CUE_WORDS`.
         self._auxiliary_ids: np.ndarray = tokenizer.token_ids(AUXILIARY_CUE_WORDS)
+        #: Vocabulary ids of :data:`COORDINATING_CUE_WORDS` and :data:`CORRELATIVE_CUE_WORDS`.
+        self._coordinating_ids: np.ndarray = tokenizer.token_ids(COORDINATING_CUE_WORDS)
+        self._correlative_ids: np.ndarray = tokenizer.token_ids(CORRELATIVE_CUE_WORDS)
         self._local = threading.local()
         self.labels: list[str] = list(labels)
         self.window_length = window_length
@@ -2084,6 +2147,12 @@ class Predictor:
         if WHOLE_WORD_CUES and len(rows):
             # After the confidence check, which reads the pieces the tagger marked.
             starts, ends = whole_words(rows, starts, ends, token_masks.continues_word, inner)
+        if JOIN_COORDINATED_CUES and len(rows):
+            rows, starts, ends = join_coordinated(
+                rows, starts, ends,
+                np.isin(ids, self._coordinating_ids) & inner,
+                np.isin(ids, self._correlative_ids) & inner,
+            )  # fmt: skip
         core_start = np.array([w.core_start for w in windows], dtype=np.int64)
         core_end = np.array([w.core_end for w in windows], dtype=np.int64)
         # A cue is read only in the window whose core holds its first token: no duplicates.

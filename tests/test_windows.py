@@ -388,6 +388,18 @@ def test_a_verb_group_cut_at_its_auxiliary_is_one_cue(nlp, monkeypatch) -> None:
     assert {"denied", "reports"} <= {s.cue.text for s in nlp.predict(text)}
 
 
+def test_a_non_answer_cut_at_its_conjunction_is_one_cue(nlp, monkeypatch) -> None:
+    # The shipped tagger tags "confirmed" and "denied" and leaves "neither" and "nor" out: two
+    # statements, the "denied" one a denial of what the ministry would not deny. Joined, the
+    # guidelines' one cue (join_coordinated's doctest covers the token arithmetic).
+    text = "The ministry neither confirmed nor denied that talks had taken place."
+    cut = _decode(nlp, monkeypatch, text, JOIN_COORDINATED_CUES=False)
+    assert sorted(s.cue.text for s in cut) == ["confirmed", "denied"]
+    (joined,) = _decode(nlp, monkeypatch, text, JOIN_COORDINATED_CUES=True)
+    assert joined.cue.text == "neither confirmed nor denied"
+    assert joined.source.text == "The ministry" and "talks had taken place" in joined.content.text
+
+
 def _statement(text: str, cue: str, content: str, source: str | None = None, score: float = 0.9):
     from stance.types import Span, Statement
 
