@@ -8,10 +8,11 @@ score it, and put the shipped values back.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import itertools
 import json
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -69,20 +70,38 @@ def sweep_constants(
         >>> [r["twice"] for r in rows], module.A
         ([0, 4], 1)
     """
-    shipped = {name: getattr(module, name) for name in grid}
     rows = []
-    try:
-        for values in itertools.product(*grid.values()):
-            setting = dict(zip(grid, values, strict=True))
-            for name, value in setting.items():
-                setattr(module, name, value)
+    for values in itertools.product(*grid.values()):
+        setting = dict(zip(grid, values, strict=True))
+        with constants_set(module, setting):
             row = {"values": setting, **score()}
-            rows.append(row)
-            print(json.dumps(row), file=sys.stderr)
-    finally:
-        for name, value in shipped.items():
-            setattr(module, name, value)
+        rows.append(row)
+        print(json.dumps(row), file=sys.stderr)
     return rows
+
+
+@contextlib.contextmanager
+def constants_set(module: ModuleType, setting: Mapping[str, Any]) -> Iterator[None]:
+    """Sets ``module``'s constants to ``setting`` inside the block; the values they had are
+    put back afterwards, also when the block fails.
+
+    Example:
+        >>> import types
+        >>> module = types.SimpleNamespace(A=1)
+        >>> with constants_set(module, {"A": 2}):
+        ...     module.A
+        2
+        >>> module.A
+        1
+    """
+    earlier = {name: getattr(module, name) for name in setting}
+    try:
+        for name, value in setting.items():
+            setattr(module, name, value)
+        yield
+    finally:
+        for name, value in earlier.items():
+            setattr(module, name, value)
 
 
 def changed(row: dict[str, Any], shipped: dict[str, Any]) -> int:
@@ -145,7 +164,17 @@ def grid_to_sweep(
         {'A': (1, 2)}
     """
     chosen = {name: tuple(values) for name, values in grid.items()} if grid else default
-    unknown = sorted(name for name in chosen if not hasattr(module, name))
-    if unknown:
-        parser.error(f"--grid names constants {module.__name__} does not have: {unknown}")
+    refuse_unknown_constants(parser, "--grid", chosen, module)
     return chosen
+
+
+def refuse_unknown_constants(
+    parser: argparse.ArgumentParser, option: str, names: Iterable[str], module: ModuleType
+) -> None:
+    """A usage error (exit status 2) naming the constants in ``names`` that ``module`` lacks."""
+    unknown = sorted(name for name in names if not hasattr(module, name))
+    if unknown:
+        parser.error(
+            f"{option} names constants {module.__name__} does not have: {unknown}; "
+            f"see {module.__name__} for the names"
+        )

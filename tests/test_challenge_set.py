@@ -1,6 +1,7 @@
 """training/challenge_set.py: the cases file, its checks, and a real run on the shipped model."""
 
 import json
+import re
 
 import pytest
 from conftest import load_script
@@ -53,3 +54,40 @@ def test_report_counts_what_the_model_read(challenge, tmp_path) -> None:
     report = output.with_suffix(".md").read_text("utf-8")
     assert "| all cases | 1/2 | 1/1 | 1/1 |" in report
     assert "Harbour officials watched the ferry leave. — not found" in report
+
+
+def test_decoding_option_sets_constants_for_the_run_only(challenge, tmp_path) -> None:
+    from stance import decoding
+
+    cases = tmp_path / "cases.tsv"
+    cases.write_text(
+        "non-answer\tThe ministry neither confirmed nor denied that talks had taken place.\t"
+        "The ministry\tneither confirmed nor denied\tthat talks had taken place\t\n",
+        "utf-8",
+    )
+    cue_right = {}
+    for joined in (False, True):
+        output = tmp_path / f"joined-{joined}"
+        setting = json.dumps({"JOIN_COORDINATED_CUES": joined})
+        argv = ["--cases", str(cases), "--output", str(output), "--decoding", setting]
+        assert challenge.main(argv) == 0
+        assert decoding.JOIN_COORDINATED_CUES is False  # put back after the run
+        cue_right[joined] = json.loads(output.with_suffix(".json").read_text("utf-8"))[0]
+        assert f"--decoding '{setting}'" in output.with_suffix(".md").read_text("utf-8")
+    # The shipped model cuts the group at "nor"; only the join reads it as one cue.
+    assert [cue_right[j]["cue_right"] for j in (False, True)] == [False, True]
+
+
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        ('{"NO_SUCH_CONSTANT": 1}', "does not have: \\['NO_SUCH_CONSTANT'\\]"),
+        ('["JOIN_COORDINATED_CUES"]', "is not a JSON object"),
+        ("{JOIN_COORDINATED_CUES: true}", "is not JSON"),
+    ],
+)
+def test_bad_decoding_option_is_a_usage_error(challenge, capsys, value: str, problem: str) -> None:
+    with pytest.raises(SystemExit) as exit_info:
+        challenge.main(["--decoding", value])
+    assert exit_info.value.code == 2
+    assert re.search(problem, capsys.readouterr().err)
