@@ -138,12 +138,32 @@ def write_sweep(
     print(markdown)
 
 
+def json_object(text: str) -> dict[str, Any]:
+    """``text`` read as a JSON object of constant names and values: the type of ``--grid`` and
+    of the challenge set's ``--decoding``, so a bad value is a usage error that says what is wrong.
+
+    Example:
+        >>> json_object('{"JOIN_COORDINATED_CUES": true}')
+        {'JOIN_COORDINATED_CUES': True}
+    """
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as error:
+        raise argparse.ArgumentTypeError(f"{text!r} is not JSON ({error})") from error
+    if not isinstance(value, dict):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a JSON object; give constant names and their values (--help "
+            "shows an example)"
+        )
+    return value
+
+
 def add_grid_argument(parser: argparse.ArgumentParser, example: str) -> None:
     """Adds ``--grid``: a JSON object of constants and their candidate values, swept instead of
     the script's default grid (the other constants stay as shipped)."""
     parser.add_argument(
         "--grid",
-        type=json.loads,
+        type=json_object,
         default=None,
         help="JSON object of constants and their candidate values, swept instead of GRID "
         f"(the others stay as shipped), e.g. '{example}'",

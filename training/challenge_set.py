@@ -30,7 +30,7 @@ from typing import Any
 
 from stance import decoding
 from stance.evaluation import markdown_table, token_f1
-from stance.sweeps import constants_set, refuse_unknown_constants
+from stance.sweeps import constants_set, json_object, refuse_unknown_constants
 from stance.types import LABELS
 
 REPO = Path(__file__).resolve().parent.parent
@@ -214,25 +214,6 @@ def write_report(
     )
     output.with_suffix(".md").write_text(text, encoding="utf-8")
     output.with_suffix(".json").write_text(json.dumps(list(results), indent=1) + "\n", "utf-8")
-
-
-def json_object(text: str) -> dict[str, Any]:
-    """``text`` read as a JSON object, for ``--decoding``.
-
-    Example:
-        >>> json_object('{"JOIN_COORDINATED_CUES": true}')
-        {'JOIN_COORDINATED_CUES': True}
-    """
-    try:
-        value = json.loads(text)
-    except json.JSONDecodeError as error:
-        raise argparse.ArgumentTypeError(f"{text!r} is not JSON ({error})") from error
-    if not isinstance(value, dict):
-        raise argparse.ArgumentTypeError(
-            f"{text!r} is not a JSON object; give names and values, e.g. "
-            "'{\"JOIN_COORDINATED_CUES\": true}'"
-        )
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
