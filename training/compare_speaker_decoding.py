@@ -23,6 +23,7 @@ from typing import Any
 from stance import speakers
 from stance.evaluation import markdown_table
 from stance.report import SPEAKER_ROWS
+from stance.sweeps import constants_set
 
 #: The rules' constants switched off: no bonus or penalty, no fragment blocking, and tagged
 #: mentions as the only candidates.
@@ -52,19 +53,14 @@ def compare(model: str | None, backend: str) -> dict[str, Any]:
     docs = read_corpus()
     shipped = {name: getattr(speakers, name) for name in RULES_OFF}
     results: dict[str, Any] = {"rules": shipped, "backend": backend}
-    try:
-        for split in ("validation", "test"):
-            chosen = [d for d in docs if d["split"] == split]
-            no_runs = {**shipped, "NAME_RUN_CANDIDATES": False}
-            for setting, values in zip(SETTINGS, (RULES_OFF, no_runs, shipped), strict=True):
-                for name, value in values.items():
-                    setattr(speakers, name, value)
+    for split in ("validation", "test"):
+        chosen = [d for d in docs if d["split"] == split]
+        no_runs = {**shipped, "NAME_RUN_CANDIDATES": False}
+        for setting, values in zip(SETTINGS, (RULES_OFF, no_runs, shipped), strict=True):
+            with constants_set(speakers, values):
                 resolved = speaker_resolution(nlp._predictor, chosen)
-                results.setdefault(split, {})[setting] = resolved["model"]
-                results[split]["nearest_name_baseline"] = resolved["nearest_name_baseline"]
-    finally:
-        for name, value in shipped.items():
-            setattr(speakers, name, value)
+            results.setdefault(split, {})[setting] = resolved["model"]
+            results[split]["nearest_name_baseline"] = resolved["nearest_name_baseline"]
     return results
 
 
