@@ -151,13 +151,14 @@ def test_source_with_an_abbreviation_is_read_whole(nlp, text: str, source: str) 
             "The council's chairman",
             "denied",
         ),
-        ("He's said the plan is dead.", "He", None),
     ],
 )
 def test_source_reads_past_a_possessive(nlp, text: str, source: str, cue: str | None) -> None:
     # Before an appositive name the tagger stopped the source at the possessor ("The agency",
-    # "The council's"): SOURCE_POSSESSIVE_* takes the "'s" in and the words it governs; a
-    # contracted "'s" with no source word after it leaves the source alone.
+    # "The council's"): SOURCE_POSSESSIVE_* takes the "'s" in and the words it governs. That a
+    # pronoun's "'s" is left alone is checked by possessive_markers' doctest: the corpus-v12
+    # model reads "He's said" with the "'s" inside the source itself, a tagger error the
+    # challenge set counts ("pronoun with a contracted auxiliary").
     (statement,) = nlp.predict(text)
     assert statement.source is not None and statement.source.text == source
     if cue is not None:
@@ -226,14 +227,17 @@ def test_short_quote_after_its_cue_is_found(nlp, text: str) -> None:
     ("doc_id", "phrase", "source", "cue"),
     [
         ("crt-9521", "Ms. Tavares said", "Ms. Tavares", "said"),
-        ("pol-1046", "the minister had told the cabinet", "the minister", "told the cabinet"),
+        ("pol-9902", "Ms. Ybarra wrote", "Ms. Ybarra", "wrote"),
+        ("sci-0021", "according to hospital records", "hospital records", "according to"),
     ],
 )
 def test_source_opened_without_its_first_words_grows_back(
     nlp, corpus, doc_id: str, phrase: str, source: str, cue: str
 ) -> None:
     # Validation texts where the tagger opened the source inside it, on I tags ("Tavares",
-    # "minister"): the words before it are taken in (SOURCE_HEAD_MIN_PROBABILITY).
+    # "Ybarra", "records"): the words before it are taken in (SOURCE_HEAD_MIN_PROBABILITY).
+    # Found by decoding validation with the rule off and on; a retrained model that reads
+    # these sources whole needs cases found the same way.
     text = next(d["text"] for d in corpus if d["id"] == doc_id)
     cue_start = text.index(phrase) + phrase.index(cue)
     (statement,) = [st for st in nlp.predict(text) if st.cue.start == cue_start]

@@ -207,7 +207,10 @@ def test_both_backends_resolve_the_same_speakers() -> None:
             if a.cue.start == b.cue.start
             and max(a.content.start, b.content.start) < min(a.content.end, b.content.end)
         ]
-        assert len(pairs) == len(torch_found) == len(onnx_found)
+        # Int8 weights may also keep or drop one borderline statement: in the example article
+        # the corpus-v12 model's torch weights find "..., she said" after the agentless "It is
+        # unclear", its int8 export does not. More than one is a real divergence.
+        assert len(pairs) >= max(len(torch_found), len(onnx_found)) - 1
         # The same speaker: both none, or overlapping mentions (the edge-word effect above can
         # also move a source's and so its speaker's last word: "The regional water authority
         # on" against "The regional water authority").
