@@ -66,12 +66,13 @@ def test_decoding_option_sets_constants_for_the_run_only(challenge, tmp_path) ->
         "utf-8",
     )
     cue_right = {}
-    for joined in (False, True):
+    shipped = decoding.JOIN_COORDINATED_CUES
+    for joined in (not shipped, shipped):
         output = tmp_path / f"joined-{joined}"
         setting = json.dumps({"JOIN_COORDINATED_CUES": joined})
         argv = ["--cases", str(cases), "--output", str(output), "--decoding", setting]
         assert challenge.main(argv) == 0
-        assert decoding.JOIN_COORDINATED_CUES is False  # put back after the run
+        assert decoding.JOIN_COORDINATED_CUES is shipped  # put back after the run
         cue_right[joined] = json.loads(output.with_suffix(".json").read_text("utf-8"))[0]
         assert f"--decoding '{setting}'" in output.with_suffix(".md").read_text("utf-8")
     # The shipped model cuts the group at "nor"; only the join reads it as one cue. (Should a
