@@ -771,18 +771,20 @@ def reproduction_note(record: dict[str, Any]) -> str:
         ...         "machine": {"cpu": "AMD EPYC", "cpu_capability": "AVX2"}}
         >>> print(reproduction_note(fp32).strip())  # doctest: +ELLIPSIS
         The weights were trained in fp32 on AMD EPYC (AVX2). ... set `"bf16_autocast": false` ...
+        >>> bf16 = {"bf16_autocast_used": True,
+        ...         "machine": {"cpu": "AMD EPYC", "cpu_capability": "AVX512"}}
+        >>> print(reproduction_note(bf16).strip())  # doctest: +ELLIPSIS
+        The weights were trained under bfloat16 autocast on AMD EPYC (AVX512). Only a CPU ...
     """
     check = (
         "`python training/check_reproduction.py --reference <these weights> --candidate "
         "runs/default/model` checks a rerun byte for byte.\n"
     )
+    machine = record.get("machine") or {}
+    where = (
+        f" on {machine['cpu']} ({machine.get('cpu_capability', '?')})" if machine.get("cpu") else ""
+    )
     if not trained_in_bfloat16(record):
-        machine = record.get("machine") or {}
-        where = (
-            f" on {machine['cpu']} ({machine.get('cpu_capability', '?')})"
-            if machine.get("cpu")
-            else ""
-        )
         return (
             f"\nThe weights were trained in fp32{where}. A rerun on a CPU of that kind gives "
             "the same weights; on a CPU with native bfloat16 (AVX-512 or AMX), which the default "
@@ -790,9 +792,10 @@ def reproduction_note(record: dict[str, Any]) -> str:
             f"config to reproduce them. {check}"
         )
     return (
-        "\nThe weights were trained under bfloat16 autocast. A run reproduces them bit for bit "
-        "on a CPU with native bfloat16 (AVX-512 or AMX). On other CPUs (AVX2 only) bfloat16 is "
-        "emulated, many times slower, so training falls back to fp32 there and gives another "
+        f"\nThe weights were trained under bfloat16 autocast{where}. Only a CPU with native "
+        "bfloat16 (AVX-512 or AMX) trains them that way again. On other CPUs (AVX2 only) "
+        "bfloat16 is emulated, many times slower, so training falls back to fp32 there and "
+        "gives another "
         'model, unless the config sets `"bf16_fallback": false`; '
         f"`python benchmarks/train_step.py` times a step both ways. {check}"
     )
