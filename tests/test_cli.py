@@ -84,14 +84,19 @@ def _content_words(row: dict) -> set[str]:
 def test_backend_choice(jsonl_rows: list[dict]) -> None:
     """--backend torch reads the same statements as the default (ONNX) backend.
 
-    Same cues, labels and content starts; a content's last word may differ, since int8 weights
-    move a boundary token's score a little ("flushed on" / "flushed on Tuesday").
+    Same cues, labels and content starts, but for at most one borderline statement: the
+    corpus-v12 model's torch weights find the example's "..., she said" after the agentless "It
+    is unclear", its int8 export does not. A content's last word may differ too, since int8
+    weights move a boundary token's score a little ("flushed on" / "flushed on Tuesday").
     """
     result = run("predict", str(ARTICLE), "--format", "jsonl", "--backend", "torch")
     assert result.returncode == 0, result.stderr
     rows = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [_statement_key(r) for r in rows] == [_statement_key(r) for r in jsonl_rows]
-    for torch_row, onnx_row in zip(rows, jsonl_rows, strict=True):
+    torch_rows = {_statement_key(r): r for r in rows}
+    onnx_rows = {_statement_key(r): r for r in jsonl_rows}
+    assert len(torch_rows.keys() ^ onnx_rows.keys()) <= 1
+    for key in torch_rows.keys() & onnx_rows.keys():
+        torch_row, onnx_row = torch_rows[key], onnx_rows[key]
         shared = _content_words(torch_row) & _content_words(onnx_row)
         union = _content_words(torch_row) | _content_words(onnx_row)
         assert len(shared) >= 0.8 * len(union), (torch_row["content"], onnx_row["content"])
