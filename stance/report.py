@@ -795,8 +795,7 @@ def reproduction_note(record: dict[str, Any]) -> str:
         f"\nThe weights were trained under bfloat16 autocast{where}. Only a CPU with native "
         "bfloat16 (AVX-512 or AMX) trains them that way again. On other CPUs (AVX2 only) "
         "bfloat16 is emulated, many times slower, so training falls back to fp32 there and "
-        "gives another "
-        'model, unless the config sets `"bf16_fallback": false`; '
+        'gives another model, unless the config sets `"bf16_fallback": false`; '
         f"`python benchmarks/train_step.py` times a step both ways. {check}"
     )
 
