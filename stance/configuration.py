@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Any
 
 from transformers import PretrainedConfig
@@ -44,8 +45,12 @@ class StanceConfig(PretrainedConfig):
             (models saved before speaker resolution have not).
         speaker_dim: Width of the mention-ranking head.
         stance_temperature: The stance logits are divided by it before the softmax, so the
-            stance scores are calibrated: fitted on validation after training (the argmax, so
-            the label, does not change). 1.0: uncalibrated (models saved before it existed).
+            stance scores are calibrated: fitted on validation after training. 1.0:
+            uncalibrated (models saved before it existed).
+        stance_offsets: One offset per label, added to the stance logits after the division
+            by ``stance_temperature`` (bias-corrected temperature scaling): fitted with the
+            temperature, they move back scores that lean towards one label on validation, so
+            they can change a label. ``None``: zeros (models saved before they existed).
 
     Example:
         >>> config = StanceConfig(encoder_config={"model_type": "bert", "hidden_size": 32})
@@ -73,6 +78,7 @@ class StanceConfig(PretrainedConfig):
         speaker_head: bool = False,
         speaker_dim: int = 64,
         stance_temperature: float = 1.0,
+        stance_offsets: list[float] | None = None,
         **kwargs: Any,
     ):
         self.encoder_config = dict(encoder_config or {})
@@ -96,6 +102,14 @@ class StanceConfig(PretrainedConfig):
                 "model's config.json to the fitted value (1.0 for uncalibrated scores)"
             )
         self.stance_temperature = float(stance_temperature)
+        offsets = [0.0] * len(self.labels) if stance_offsets is None else stance_offsets
+        if not _finite_numbers(offsets) or len(offsets) != len(self.labels):
+            raise ValueError(
+                f"stance_offsets must be {len(self.labels)} finite numbers, one per label "
+                f"({', '.join(self.labels)}), got {stance_offsets!r}: set them in the model's "
+                "config.json to the fitted values (all 0.0 for none)"
+            )
+        self.stance_offsets = [float(b) for b in offsets]
         super().__init__(**kwargs)
 
     @property
@@ -128,3 +142,10 @@ class StanceConfig(PretrainedConfig):
     def role_bottleneck(self) -> bool:
         """Whether the role layers run narrower than the encoder, between two projections."""
         return self.role_width != self.hidden_size
+
+
+def _finite_numbers(values: Any) -> bool:
+    """Whether ``values`` is a list of finite numbers (what a config's number lists must be)."""
+    return isinstance(values, list | tuple) and all(
+        isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v) for v in values
+    )

@@ -624,6 +624,7 @@ def export(
         "speaker_head": bool(config.speaker_head),
         # Baked into stance.onnx; recorded so that a loader can tell a stale export.
         "stance_temperature": float(config.stance_temperature),
+        "stance_offsets": [float(b) for b in config.stance_offsets],
         "files": files,
     }
     path = output_dir / MANIFEST_FILE

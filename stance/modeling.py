@@ -237,8 +237,11 @@ class StanceModel(PreTrainedModel):
 
     def stance_probabilities(self, logits: torch.Tensor) -> torch.Tensor:
         """Calibrated stance probabilities: softmax of the logits over the model's
-        ``stance_temperature`` (what every backend reports; training's loss reads the logits)."""
-        return torch.softmax(logits.float() / self.config.stance_temperature, dim=-1)
+        ``stance_temperature`` plus its ``stance_offsets`` (what every backend reports;
+        training's loss reads the logits)."""
+        offsets = torch.tensor(self.config.stance_offsets, dtype=torch.float32)
+        scaled = logits.float() / self.config.stance_temperature
+        return torch.softmax(scaled + offsets.to(scaled.device), dim=-1)
 
     def score_speakers(
         self, anchors: torch.Tensor, candidates: torch.Tensor, buckets: torch.Tensor

@@ -411,20 +411,26 @@ def read_manifest(model_folder: Path) -> tuple[Path, dict[str, Any]]:
             f"the ONNX export in {folder} was made from other weights than {weights} (stale "
             f"after retraining?); {fix}"
         )
-    # The stance graph bakes the calibration temperature in: a re-calibrated config.json with
-    # an old export would give other scores on each backend.
+    # The stance graph bakes the calibration (temperature and offsets) in: a re-calibrated
+    # config.json with an old export would give other scores on each backend.
     config_path = model_folder / "config.json"
     if config_path.is_file():
         try:
-            temperature = float(json.loads(config_path.read_text()).get("stance_temperature", 1.0))
+            config = json.loads(config_path.read_text())
+            labels = len(config.get("labels") or manifest["labels"])
+            calibration = {
+                "stance_temperature": (float(config.get("stance_temperature", 1.0)), 1.0),
+                "stance_offsets": (config.get("stance_offsets") or [0.0] * labels, [0.0] * labels),
+            }
         except (ValueError, TypeError, AttributeError) as err:
             raise ModelFilesError(f"{config_path} is not a valid model config ({err})") from err
-        if temperature != float(manifest.get("stance_temperature", 1.0)):
-            raise ModelFilesError(
-                f"the ONNX export in {folder} was made with another stance_temperature than "
-                f"{config_path} ({manifest.get('stance_temperature', 1.0)} vs {temperature}); "
-                f"{fix}"
-            )
+        for key, (value, default) in calibration.items():
+            exported = manifest.get(key, default)
+            if value != exported:
+                raise ModelFilesError(
+                    f"the ONNX export in {folder} was made with another {key} than "
+                    f"{config_path} ({exported} vs {value}); {fix}"
+                )
     return folder, manifest
 
 

@@ -272,6 +272,9 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
         "reread_context_tokens": REREAD_CONTEXT_TOKENS,
         "reread_edge_tokens": REREAD_EDGE_TOKENS,
         "stance_temperature": predictor.model.config.stance_temperature,
+        "stance_offsets": dict(
+            zip(predictor.model.config.labels, predictor.model.config.stance_offsets, strict=True)
+        ),
         "training_window": [
             predictor.model.config.window_length,
             predictor.model.config.window_overlap,
@@ -284,21 +287,38 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
     }
 
 
-def calibration_text(temperature: float | None) -> str:
+def calibration_text(results: dict[str, Any]) -> str:
     """What the ECE column measures: the model's scores, calibrated or not.
 
     Example:
-        >>> calibration_text(2.5)[:62]
+        >>> calibration_text({"stance_temperature": 2.5})[:62]
         'ECE (expected calibration error, 10 bins) is of the calibrated'
+        >>> shifted = {"stance_temperature": 2.5, "stance_offsets": {"denial": 0.0, "hedge": 0.9}}
+        >>> calibration_text(shifted)[-64:]
+        'denial +0.00, hedge +0.90): they can change a label, on purpose.'
     """
+    temperature = results.get("stance_temperature")
+    offsets = results.get("stance_offsets") or {}
     what = "ECE (expected calibration error, 10 bins) is of the "
-    if temperature is None or temperature == 1.0:
+    if (temperature is None or temperature == 1.0) and not any(offsets.values()):
         return what + "model's uncalibrated stance scores (softmax of the logits)."
-    return (
+    text = (
         what + "calibrated stance scores the model reports: the softmax of the stance logits "
-        f"divided by a temperature of {temperature:g}, fitted on the validation split after "
-        "training (least negative log-likelihood; `stance_temperature` in the model's "
-        "config.json). Dividing the logits changes no label."
+        f"divided by a temperature of {temperature:g}"
+    )
+    fitted = (
+        ", fitted on the validation split after training (least negative log-likelihood; "
+        "`stance_temperature` in the model's config.json)."
+    )
+    if not any(offsets.values()):
+        return text + fitted + " Dividing the logits changes no label."
+    listed = ", ".join(f"{label} {value:+.2f}" for label, value in offsets.items())
+    return (
+        text
+        + " plus one offset per label, both"
+        + fitted.replace("`stance_temperature`", "`stance_temperature`, `stance_offsets`")
+        + " The offsets correct scores that lean towards one label on validation "
+        f"(bias-corrected temperature scaling; {listed}): they can change a label, on purpose."
     )
 
 
@@ -492,7 +512,7 @@ def render_markdown(results: dict[str, Any], png_name: str) -> str:
             ],
         ),
         "",
-        calibration_text(results.get("stance_temperature")),
+        calibration_text(results),
         "",
         markdown_table(
             ["label", "precision", "recall", "F1", "support"],
@@ -981,7 +1001,7 @@ keeps it). The torch weights are
 stored in fp16 without the (frozen) word embeddings, which are restored from the base package
 after checking its sha256. `stance.load()` runs the int8 ONNX export in `onnx/`, whose results
 do not depend on batch composition; its validation figures sit beside the fp32 and fp16 ones in
-the evaluation report (`reports/`). {calibration_text(results.get("stance_temperature"))} Test
+the evaluation report (`reports/`). {calibration_text(results)} Test
 ECE: {_f(test["stance"]["ece"])}.
 
 ## Intended use

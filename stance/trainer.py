@@ -592,16 +592,29 @@ def calibrate_stance(model: Any, tokenizer: Any, docs: list[dict[str, Any]]) -> 
 
     Fitted after the weights are chosen; it divides the logits, so it changes no label. The fit
     reads the raw logits, so it leaves ``model.config.stance_temperature`` at 1.0: the caller
-    stores the returned value there.
+    stores the returned value there. (Per-label offsets fitted with it, which can change labels,
+    failed their trial: ``reports/stance-bias-trial.md``.)
     """
     from stance.evaluation import fit_temperature
+
+    gold, probabilities = raw_stance_probabilities(model, tokenizer, docs)
+    return fit_temperature(probabilities, gold)
+
+
+def raw_stance_probabilities(
+    model: Any, tokenizer: Any, docs: list[dict[str, Any]]
+) -> tuple[list[int], list[list[float]]]:
+    """Gold label ids and uncalibrated stance probabilities of every gold statement in
+    ``docs``, read in the prediction window; leaves ``model.config`` uncalibrated (temperature
+    1.0, zero offsets)."""
     from stance.windows import label_windows
 
     config = model.config
-    config.stance_temperature = 1.0  # fit on the raw logits
+    config.stance_temperature = 1.0
+    config.stance_offsets = [0.0] * len(config.labels)
     windows = label_windows(tokenizer, docs, *config.prediction_window, config.labels)
     gold, _, probabilities = gold_stance_predictions(model, windows, tokenizer.pad_token_id, 32)
-    return fit_temperature(probabilities, gold)
+    return gold, probabilities
 
 
 def evaluate_model(

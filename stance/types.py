@@ -101,7 +101,7 @@ class Statement:
         content: The reported proposition.
         label: The source's epistemic stance: denial, speculation, hedge or assertion.
         score: The probability of ``label``, calibrated on the validation split (the model's
-            ``stance_temperature``).
+            ``stance_temperature`` and ``stance_offsets``).
         scores: The probability of every label.
         speaker: Who is speaking (the source's canonical mention in the text), or ``None``
             when the statement has no source or its speaker is never named ("a person familiar

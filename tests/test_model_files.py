@@ -101,6 +101,14 @@ def test_bad_stance_temperature_is_named(model_copy: Path) -> None:
         stance.load(model_copy, backend="torch")
 
 
+@pytest.mark.parametrize("offsets", [[0.0, 1.0], [0.0, 0.0, "x", 0.0], [0.0, 0.0, 0.0, 1e999]])
+def test_bad_stance_offsets_are_named(model_copy: Path, offsets: list) -> None:
+    config = json.loads((model_copy / "config.json").read_text())
+    (model_copy / "config.json").write_text(json.dumps({**config, "stance_offsets": offsets}))
+    with pytest.raises(ModelFilesError, match="stance_offsets must be 4 finite numbers"):
+        stance.load(model_copy, backend="torch")
+
+
 def test_uncached_hub_id_fails_fast_offline() -> None:
     import time
 

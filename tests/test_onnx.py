@@ -319,18 +319,27 @@ def test_both_backends_predict_in_the_prediction_window(tmp_path: Path) -> None:
 
 def test_both_backends_report_calibrated_stance_scores(tmp_path: Path) -> None:
     """The stance temperature softens the scores alike on torch and ONNX (labels unchanged),
-    and an export made before the config was re-calibrated is refused as stale."""
+    the offsets shift them alike, and an export made before the config was re-calibrated is
+    refused as stale."""
     import numpy as np
 
     from stance.export_onnx import main
 
+    calibrations = {
+        "raw": (1.0, [0.0, 0.0, 0.0, 0.0]),
+        "soft": (4.0, [0.0, 0.0, 0.0, 0.0]),
+        "shifted": (4.0, [0.0, 0.5, -0.5, 1.0]),
+    }
     scores = {}
-    for temperature in (1.0, 4.0):
-        folder = tmp_path / f"t{temperature}"
-        _tiny_model(folder, stance_temperature=temperature)
+    for name, (temperature, offsets) in calibrations.items():
+        folder = tmp_path / name
+        _tiny_model(folder, stance_temperature=temperature, stance_offsets=offsets)
         assert main(["--model", str(folder)]) == 0
         manifest = json.loads((folder / "onnx" / "manifest.json").read_text())
-        assert manifest["stance_temperature"] == temperature
+        assert (manifest["stance_temperature"], manifest["stance_offsets"]) == (
+            temperature,
+            offsets,
+        )
         for backend in ("torch", "onnx"):
             predictor = stance.load(folder, backend=backend)._predictor
             ids, mask = np.array([[101, 2000, 2001, 2002, 102, 0]]), np.array([[1] * 5 + [0]])
@@ -339,18 +348,20 @@ def test_both_backends_report_calibrated_stance_scores(tmp_path: Path) -> None:
             cue[0, 2], content[0, 3:5] = 1, 1
             pairs, _ = predictor.backend.read_cues(states, mask, np.array([0]), cue)
             probs = predictor.backend.classify_stance(pairs, cue, np.array([0]), content)[0]
-            scores[temperature, backend] = probs
+            scores[name, backend] = probs
     for backend in ("torch", "onnx"):
-        raw, soft = scores[1.0, backend], scores[4.0, backend]
+        raw, soft = scores["raw", backend], scores["soft", backend]
         assert raw.argmax() == soft.argmax() and soft.max() < raw.max()
-        # softmax(logits / 4) from the uncalibrated probabilities
-        expected = np.exp(np.log(raw) / 4.0) / np.exp(np.log(raw) / 4.0).sum()
-        assert np.abs(soft - expected).max() < 0.02, backend
-    config_path = tmp_path / "t4.0" / "config.json"
+        for name, (temperature, offsets) in calibrations.items():
+            # softmax(logits / T + offsets) from the uncalibrated probabilities
+            scaled = np.exp(np.log(raw) / temperature + np.array(offsets))
+            assert np.abs(scores[name, backend] - scaled / scaled.sum()).max() < 0.02, backend
+    config_path = tmp_path / "shifted" / "config.json"
     config = json.loads(config_path.read_text())
-    config_path.write_text(json.dumps({**config, "stance_temperature": 2.0}))
-    with pytest.raises(ModelFilesError, match="another stance_temperature.*re-export"):
-        stance.load(tmp_path / "t4.0", backend="onnx")
+    for key, value in {"stance_temperature": 2.0, "stance_offsets": [0.0, 0.5, -0.5, 2.0]}.items():
+        config_path.write_text(json.dumps({**config, key: value}))
+        with pytest.raises(ModelFilesError, match=f"another {key}.*re-export"):
+            stance.load(tmp_path / "shifted", backend="onnx")
 
 
 @pytest.mark.slow
