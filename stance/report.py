@@ -798,7 +798,7 @@ def reproduction_note(record: dict[str, Any]) -> str:
     """
     check = (
         "`python training/check_reproduction.py --reference <these weights> --candidate "
-        "runs/default/model` checks a rerun byte for byte.\n"
+        "runs/default/model` checks a rerun bit for bit.\n"
     )
     machine = record.get("machine") or {}
     where = (
