@@ -694,17 +694,20 @@ def fit_temperature(
 
 
 def fit_bias_corrected_temperature(
-    probabilities: Sequence[Sequence[float]] | np.ndarray, gold: Sequence[int]
+    probabilities: Sequence[Sequence[float]] | np.ndarray,
+    gold: Sequence[int],
+    fitted_offsets: Sequence[int] | None = None,
 ) -> tuple[float, list[float]]:
     """The temperature T and per-label offsets b that make ``softmax(log p / T + b)`` fit the
     gold labels best (least negative log-likelihood): bias-corrected temperature scaling
     (Alexandari et al., 2020). ``probabilities`` are the uncalibrated ones (T = 1, b = 0).
 
     Unlike :func:`fit_temperature`, the offsets can change a label: where the scores lean
-    towards one label on held-out data, the fit moves them back. The first label's offset is 0
-    (only differences matter). The likelihood is concave in (1 / T, b), so Newton's method finds
-    the one optimum; T and b are rounded to 0.01 so that a config stores them readably and runs
-    on different CPUs agree.
+    towards one label on held-out data, the fit moves them back. Only the offsets of the
+    labels in ``fitted_offsets`` (indices) are fitted, the others stay 0; by default all but the
+    first label's (only differences matter). The likelihood is concave in (1 / T, b), so
+    Newton's method finds the one optimum; T and b are rounded to 0.01 so that a config stores
+    them readably and runs on different CPUs agree.
 
     Example:
         >>> # says label 0 at 0.6 each time, and is right only 3 times in 10
@@ -715,22 +718,28 @@ def fit_bias_corrected_temperature(
         >>> scaled = np.log(probs[0]) / t + np.array(offsets)
         >>> round(float(np.exp(scaled[1]) / np.exp(scaled).sum()), 2)
         0.7
+        >>> # three labels, only the second one's offset fitted
+        >>> _, offsets = fit_bias_corrected_temperature([[0.6, 0.3, 0.1]] * 10,
+        ...                                             [0] * 3 + [1] * 6 + [2], [1])
+        >>> offsets[0], offsets[1] > 0, offsets[2]
+        (0.0, True, 0.0)
     """
     log_p = np.log(np.clip(np.asarray(probabilities, dtype=np.float64), 1e-12, 1.0))
     count, labels = log_p.shape
     gold_index = np.asarray(gold)
+    free = list(range(1, labels) if fitted_offsets is None else fitted_offsets)
     # Features of (statement, label): the log-probability (its weight is 1 / T) and an
-    # indicator per label after the first (its weight is that label's offset).
-    features = np.zeros((count, labels, labels), dtype=np.float64)
+    # indicator per fitted label (its weight is that label's offset).
+    features = np.zeros((count, labels, 1 + len(free)), dtype=np.float64)
     features[:, :, 0] = log_p
-    features[:, np.arange(1, labels), np.arange(1, labels)] = 1.0
+    features[:, free, np.arange(1, 1 + len(free))] = 1.0
     picked = features[np.arange(count), gold_index]  # [N, P]
 
     def loss(weights: np.ndarray) -> float:
         scores = features @ weights  # [N, K]
         return float((np.logaddexp.reduce(scores, axis=1) - picked @ weights).mean())
 
-    weights = np.zeros(labels)
+    weights = np.zeros(1 + len(free))
     weights[0] = 1.0
     for _ in range(200):
         scores = features @ weights
@@ -740,7 +749,7 @@ def fit_bias_corrected_temperature(
         second = np.einsum("nk,nkp,nkq->pq", p, features, features) / count
         hessian = second - expected.T @ expected / count
         # A small ridge keeps the step finite when a label never occurs in ``gold``.
-        step = np.linalg.solve(hessian + 1e-6 * np.eye(labels), gradient)
+        step = np.linalg.solve(hessian + 1e-6 * np.eye(len(weights)), gradient)
         # Halved until the loss falls: a full Newton step from far away (overconfident scores,
         # whose log-probabilities reach -27) overshoots and diverges.
         current, scale = loss(weights), 1.0
@@ -755,7 +764,9 @@ def fit_bias_corrected_temperature(
             "fits them: check that the gold labels and the probabilities use the same label order"
         )
     temperature = round(float(1.0 / weights[0]), 2)
-    offsets = [0.0] + [round(float(b), 2) for b in weights[1:]]
+    offsets = [0.0] * labels
+    for label, offset in zip(free, weights[1:], strict=True):
+        offsets[label] = round(float(offset), 2)
     return temperature, offsets
 
 

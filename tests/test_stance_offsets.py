@@ -45,3 +45,14 @@ def test_cross_fit_scores_held_out_folds() -> None:
     for row in rows:
         assert row["macro_f1_with"] > row["macro_f1_without"]
         assert row["offsets"]["assertion"] > row["offsets"]["denial"] == 0.0
+
+
+def test_cross_fit_with_one_fitted_offset_leaves_the_others_at_zero() -> None:
+    trial = load_script("training/trial_stance_offsets.py")
+    gold, probabilities = leaning_scores(600, 2)
+    labels = ["denial", "speculation", "hedge", "assertion"]
+    rows = trial.cross_fit(gold.tolist(), probabilities.tolist(), labels, 2, 0, [3])
+    for row in rows:
+        assert row["offsets"]["speculation"] == row["offsets"]["hedge"] == 0.0
+        assert row["offsets"]["assertion"] > 0.5
+        assert row["macro_f1_with"] > row["macro_f1_without"]

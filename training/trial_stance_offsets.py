@@ -8,9 +8,14 @@ end-to-end statement F1 on validation with the model's own calibration and with 
 fitted on all of validation (what training would store if they were adopted). The rule these
 figures are read by is in ``reports/stance-bias-trial.md``.
 
+``--fitted-offsets`` names the labels whose offsets are fitted (default: all but the first).
+
 Usage:
     python training/trial_stance_offsets.py --models stance/default_model \
         runs/corpus-v10-seed14/model --output reports/stance-bias-trial-result
+    python training/trial_stance_offsets.py --models stance/default_model \
+        runs/seed-15-fresh/model runs/corpus-v10-seed14/model --fitted-offsets assertion \
+        --output reports/stance-bias-trial-assertion
 """
 
 from __future__ import annotations
@@ -40,9 +45,10 @@ def scaled_labels(
 
 def cross_fit(
     gold: Sequence[int], probabilities: Sequence[Sequence[float]], labels: Sequence[str],
-    folds: int, seed: int,
+    folds: int, seed: int, fitted_offsets: Sequence[int] | None = None,
 ) -> list[dict[str, Any]]:  # fmt: skip
-    """Held-out macro-F1 of each fold without and with a calibration fitted on the others."""
+    """Held-out macro-F1 of each fold without and with a calibration fitted on the others
+    (offsets of the labels ``fitted_offsets`` indexes; default: all but the first)."""
     gold_ids = np.asarray(gold)
     probs = np.asarray(probabilities, dtype=np.float64)
     order = np.random.default_rng(seed).permutation(len(gold_ids))
@@ -50,7 +56,9 @@ def cross_fit(
     for fold in range(folds):
         held_out = order[fold::folds]
         fitted_on = np.setdiff1d(order, held_out)
-        temperature, offsets = fit_bias_corrected_temperature(probs[fitted_on], gold_ids[fitted_on])
+        temperature, offsets = fit_bias_corrected_temperature(
+            probs[fitted_on], gold_ids[fitted_on], fitted_offsets
+        )
         gold_labels = [labels[i] for i in gold_ids[held_out]]
         before = scaled_labels(probs[held_out], labels, 1.0, [0.0] * len(labels))
         after = scaled_labels(probs[held_out], labels, temperature, offsets)
@@ -91,6 +99,12 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--models", nargs="+", required=True, help="model folders")
     parser.add_argument("--folds", type=int, default=2, help="cross-fit folds")
     parser.add_argument("--seed", type=int, default=0, help="seed of the fold split")
+    parser.add_argument(
+        "--fitted-offsets",
+        nargs="+",
+        default=None,
+        help="labels whose offsets are fitted (default: all but the first label)",
+    )
     parser.add_argument("--output", required=True, help="report path without extension")
     args = parser.parse_args(argv)
 
@@ -100,12 +114,20 @@ def main(argv: Sequence[str] | None = None) -> int:
         nlp = stance.load(model_path, backend="torch")
         config = nlp.model.config
         shipped = (config.stance_temperature, list(config.stance_offsets))
+        fitted_offsets = None
+        if args.fitted_offsets is not None:
+            unknown = sorted(set(args.fitted_offsets) - set(config.labels))
+            if unknown:
+                parser.error(f"--fitted-offsets {unknown} are not labels: {config.labels}")
+            fitted_offsets = [config.labels.index(label) for label in args.fitted_offsets]
         gold, probabilities = raw_stance_probabilities(nlp.model, nlp.tokenizer, docs)
         entry: dict[str, Any] = {
             "statements": len(gold),
-            "folds": cross_fit(gold, probabilities, config.labels, args.folds, args.seed),
+            "folds": cross_fit(
+                gold, probabilities, config.labels, args.folds, args.seed, fitted_offsets
+            ),
         }
-        fitted = fit_bias_corrected_temperature(probabilities, gold)
+        fitted = fit_bias_corrected_temperature(probabilities, gold, fitted_offsets)
         if n == 0:
             entry["end_to_end"] = {
                 "own calibration": end_to_end(nlp, docs, *shipped),
@@ -129,7 +151,9 @@ def render(result: dict[str, Any], args: argparse.Namespace) -> str:
         "# Bias-corrected temperature scaling of the stance scores: result",
         "",
         f"Command: `python training/trial_stance_offsets.py --models {' '.join(args.models)} "
-        f"--folds {args.folds} --seed {args.seed} --output {args.output}`. Validation split, "
+        f"--folds {args.folds} --seed {args.seed}"
+        + (f" --fitted-offsets {' '.join(args.fitted_offsets)}" if args.fitted_offsets else "")
+        + f" --output {args.output}`. Validation split, "
         "gold statements; the rule is in `reports/stance-bias-trial.md`.",
         "",
         "## Cross-fit: held-out macro-F1 without and with the fitted calibration",
