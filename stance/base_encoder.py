@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import os
+import struct
 from functools import lru_cache
 from pathlib import Path
 
@@ -82,6 +84,34 @@ def file_sha256(path: Path) -> str:
     """sha256 of a file, cached per (path, size, mtime) so repeated loads hash once."""
     stat = path.stat()
     return _sha256(str(path), stat.st_size, stat.st_mtime)
+
+
+def tensor_digest(path: Path) -> str:
+    """sha256 of a safetensors file's content: each tensor's name, dtype, shape and bytes in
+    name order, then the metadata as sorted JSON; the header's layout is left out.
+
+    Unlike the file's sha256 it does not depend on the order the writer put the header's
+    metadata in: safetensors leaves that to a hash map, and two saves of the same tensors
+    differed there.
+
+    Example:
+        >>> from stance.pipeline import DEFAULT_MODEL_DIR
+        >>> len(tensor_digest(DEFAULT_MODEL_DIR / "model.safetensors"))
+        64
+    """
+    with path.open("rb") as handle:
+        (header_size,) = struct.unpack("<Q", handle.read(8))
+        header = json.loads(handle.read(header_size))
+        data = handle.read()
+    digest = hashlib.sha256()
+    for name in sorted(k for k in header if k != "__metadata__"):
+        entry = header[name]
+        start, end = entry["data_offsets"]
+        described = json.dumps([name, entry["dtype"], entry["shape"]]).encode()
+        digest.update(struct.pack("<Q", len(described)) + described)
+        digest.update(struct.pack("<Q", end - start) + data[start:end])
+    digest.update(json.dumps(header.get("__metadata__", {}), sort_keys=True).encode())
+    return digest.hexdigest()
 
 
 def verified_weights(base_model: str, expected_sha256: str | None) -> Path:

@@ -282,6 +282,7 @@ def run_evaluation(model_path: str | None, run_record: Path | None) -> dict[str,
         "baselines": evaluate_baselines(split["train"], split["test"]),
         "polnear_dev": evaluate_polnear(nlp),
         "training_run": record,
+        "reproduction": reproduction_check(folder / "model.safetensors"),
         "test_documents_with_errors": errors[:15],
         "test_documents_with_errors_count": len(errors),
     }
@@ -783,7 +784,33 @@ def trained_in_bfloat16(record: dict[str, Any]) -> bool:
     return bool(record.get("bf16_autocast_used", record.get("config", {}).get("bf16_autocast")))
 
 
-def reproduction_note(record: dict[str, Any]) -> str:
+#: Where ``training/check_reproduction.py --output`` writes the shipped model's check.
+REPRODUCTION_CHECK = (
+    Path(__file__).resolve().parent.parent / "reports" / "default-reproduction.json"
+)
+
+
+def reproduction_check(weights: Path, check: Path = REPRODUCTION_CHECK) -> dict[str, Any] | None:
+    """The reproduction check (``training/check_reproduction.py``) whose reference is exactly
+    ``weights`` (the same tensors), or ``None``: a check of other weights says nothing of these.
+    """
+    from stance.base_encoder import tensor_digest
+
+    if not check.is_file() or not weights.is_file():
+        return None
+    result = json.loads(check.read_text(encoding="utf-8"))
+    reference = (result.get("tensor_sha256") or {}).get("reference")
+    if reference != tensor_digest(weights):
+        return None
+    return {
+        "identical_weights": bool(result.get("identical_weights")),
+        "command": (result.get("commands") or {}).get("candidate"),
+        "machine": (result.get("machines") or {}).get("candidate"),
+        "report": f"reports/{check.with_suffix('.md').name}",
+    }
+
+
+def reproduction_note(record: dict[str, Any], check: dict[str, Any] | None = None) -> str:
     """What a bit-for-bit reproduction of a run's weights needs of the CPU, and how to check it.
 
     Example:
@@ -795,11 +822,29 @@ def reproduction_note(record: dict[str, Any]) -> str:
         ...         "machine": {"cpu": "AMD EPYC", "cpu_capability": "AVX512"}}
         >>> print(reproduction_note(bf16).strip())  # doctest: +ELLIPSIS
         The weights were trained under bfloat16 autocast on AMD EPYC (AVX512). Only a CPU ...
+        >>> done = {"identical_weights": True, "report": "reports/default-reproduction.md",
+        ...         "command": ["python", "training/train.py", "training/configs/default.json"],
+        ...         "machine": {"cpu": "AMD EPYC", "cpu_capability": "AVX512"}}
+        >>> note = reproduction_note(bf16, done)
+        >>> "(AVX512)) gave these weights bit for bit (`reports/default-reproduction.md`)" in note
+        True
     """
-    check = (
+    how = (
         "`python training/check_reproduction.py --reference <these weights> --candidate "
-        "runs/default/model` checks a rerun bit for bit.\n"
+        "runs/default/model` checks a rerun bit for bit."
     )
+    if check is not None:
+        rerun = check.get("machine") or {}
+        outcome = (
+            "gave these weights bit for bit"
+            if check["identical_weights"]
+            else "did NOT give these weights"
+        )
+        how += (
+            f" A rerun (`{' '.join(check.get('command') or [])}` on {rerun.get('cpu', '?')} "
+            f"({rerun.get('cpu_capability', '?')})) {outcome} (`{check['report']}`)."
+        )
+    check_text = how + "\n"
     machine = record.get("machine") or {}
     where = (
         f" on {machine['cpu']} ({machine.get('cpu_capability', '?')})" if machine.get("cpu") else ""
@@ -809,14 +854,14 @@ def reproduction_note(record: dict[str, Any]) -> str:
             f"\nThe weights were trained in fp32{where}. A rerun on a CPU of that kind gives "
             "the same weights; on a CPU with native bfloat16 (AVX-512 or AMX), which the default "
             'config would train under bfloat16 autocast, set `"bf16_autocast": false` in the '
-            f"config to reproduce them. {check}"
+            f"config to reproduce them. {check_text}"
         )
     return (
         f"\nThe weights were trained under bfloat16 autocast{where}. Only a CPU with native "
         "bfloat16 (AVX-512 or AMX) trains them that way again. On other CPUs (AVX2 only) "
         "bfloat16 is emulated, many times slower, so training falls back to fp32 there and "
         'gives another model, unless the config sets `"bf16_fallback": false`; '
-        f"`python benchmarks/train_step.py` times a step both ways. {check}"
+        f"`python benchmarks/train_step.py` times a step both ways. {check_text}"
     )
 
 
@@ -1032,7 +1077,7 @@ python -m stance.export_onnx --model runs/default/model --output runs/default/mo
 python training/evaluate_model.py --model runs/default/model --run-record runs/default/run.json \\
     --model-card-dir model_cards/{results["model_name"]}
 ```
-{reproduction_note(record)}
+{reproduction_note(record, results.get("reproduction"))}
 ## Usage
 
 ```python

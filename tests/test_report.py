@@ -119,3 +119,29 @@ def test_joining_by_cue_matches_a_discontinuous_gold_content() -> None:
     joined = span_scores(gold, join_contents_by_cue(pred), "content", "overlap")
     assert (strict["tp"], strict["n_pred"]) == (1, 2)
     assert (joined["tp"], joined["n_pred"], joined["f1"]) == (1, 1, 1.0)
+
+
+def test_a_reproduction_check_is_cited_only_for_the_weights_it_checked(tmp_path) -> None:
+    import json
+
+    from stance.base_encoder import tensor_digest
+    from stance.pipeline import DEFAULT_MODEL_DIR
+    from stance.report import reproduction_check
+
+    weights = DEFAULT_MODEL_DIR / "model.safetensors"
+    check = tmp_path / "default-reproduction.json"
+    result = {
+        "tensor_sha256": {"reference": tensor_digest(weights), "candidate": "x"},
+        "identical_weights": True,
+        "commands": {"candidate": ["python", "training/train.py", "training/configs/default.json"]},
+        "machines": {"candidate": {"cpu": "AMD EPYC", "cpu_capability": "AVX512"}},
+    }
+    check.write_text(json.dumps(result))
+    found = reproduction_check(weights, check)
+    assert found is not None and found["identical_weights"]
+    assert found["report"] == "reports/default-reproduction.md"
+    # A check of other weights (an earlier model) says nothing of these.
+    result["tensor_sha256"]["reference"] = "0" * 64
+    check.write_text(json.dumps(result))
+    assert reproduction_check(weights, check) is None
+    assert reproduction_check(weights, tmp_path / "missing.json") is None

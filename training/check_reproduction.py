@@ -2,10 +2,10 @@
 
 Compares two model folders (``model.safetensors`` and ``training_run.json``): the weights
 (every tensor's name, dtype, shape and bytes, and the file's metadata:
-:func:`tensor_digest`), the data hash and config each run trained on, and the per-epoch
-training losses, and writes the comparison as Markdown and JSON. Exits 1 when the weights
-differ. The files' own sha256 is shown too, but not ruled on: safetensors writes the header's
-metadata in hash-map order, so two saves of the same tensors can differ there.
+:func:`stance.base_encoder.tensor_digest`), the data hash and config each run trained on, and
+the per-epoch training losses, and writes the comparison as Markdown and JSON. Exits 1 when the
+weights differ. The files' own sha256 is shown too, but not ruled on: safetensors writes the
+header's metadata in hash-map order, so two saves of the same tensors can differ there.
 
 Usage:
     python training/train.py training/configs/default.json
@@ -16,44 +16,18 @@ Usage:
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-import struct
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from stance.base_encoder import file_sha256
+from stance.base_encoder import file_sha256, tensor_digest
 from stance.report import write_json_and_markdown
 
 #: Config entries that name where a run read and wrote, not what it trained on: the corpus
 #: file's path differs between checkouts, so the data is compared by its sha256 instead.
 LOCATIONS = ("output_dir", "corpus")
-
-
-def tensor_digest(path: Path) -> str:
-    """sha256 of a safetensors file's content: each tensor's name, dtype, shape and bytes in
-    name order, then the metadata as sorted JSON; the header's layout is left out.
-
-    Example:
-        >>> from stance.pipeline import DEFAULT_MODEL_DIR
-        >>> len(tensor_digest(DEFAULT_MODEL_DIR / "model.safetensors"))
-        64
-    """
-    with path.open("rb") as handle:
-        (header_size,) = struct.unpack("<Q", handle.read(8))
-        header = json.loads(handle.read(header_size))
-        data = handle.read()
-    digest = hashlib.sha256()
-    for name in sorted(k for k in header if k != "__metadata__"):
-        entry = header[name]
-        start, end = entry["data_offsets"]
-        described = json.dumps([name, entry["dtype"], entry["shape"]]).encode()
-        digest.update(struct.pack("<Q", len(described)) + described)
-        digest.update(struct.pack("<Q", end - start) + data[start:end])
-    digest.update(json.dumps(header.get("__metadata__", {}), sort_keys=True).encode())
-    return digest.hexdigest()
 
 
 def compare(reference: Path, candidate: Path) -> dict[str, Any]:
