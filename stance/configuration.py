@@ -45,12 +45,14 @@ class StanceConfig(PretrainedConfig):
             (models saved before speaker resolution have not).
         speaker_dim: Width of the mention-ranking head.
         stance_temperature: The stance logits are divided by it before the softmax, so the
-            stance scores are calibrated: fitted on validation after training. 1.0:
-            uncalibrated (models saved before it existed).
+            stance scores are calibrated: fitted on validation after training (it changes no
+            label). 1.0: uncalibrated (models saved before it existed).
         stance_offsets: One offset per label, added to the stance logits after the division
-            by ``stance_temperature`` (bias-corrected temperature scaling): fitted with the
-            temperature, they move back scores that lean towards one label on validation, so
-            they can change a label. ``None``: zeros (models saved before they existed).
+            by ``stance_temperature`` (bias-corrected temperature scaling,
+            :func:`stance.evaluation.fit_bias_corrected_temperature`): they move back scores
+            that lean towards one label, so they can change a label. Training does not fit
+            them (their trials did not raise held-out macro-F1 reliably:
+            ``reports/stance-bias-trial.md``). ``None``: zeros.
 
     Example:
         >>> config = StanceConfig(encoder_config={"model_type": "bert", "hidden_size": 32})

@@ -298,10 +298,10 @@ def calibration_text(results: dict[str, Any]) -> str:
         >>> calibration_text(shifted)[-64:]
         'denial +0.00, hedge +0.90): they can change a label, on purpose.'
     """
-    temperature = results.get("stance_temperature")
+    temperature = results.get("stance_temperature") or 1.0
     offsets = results.get("stance_offsets") or {}
     what = "ECE (expected calibration error, 10 bins) is of the "
-    if (temperature is None or temperature == 1.0) and not any(offsets.values()):
+    if temperature == 1.0 and not any(offsets.values()):
         return what + "model's uncalibrated stance scores (softmax of the logits)."
     text = (
         what + "calibrated stance scores the model reports: the softmax of the stance logits "
