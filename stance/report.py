@@ -303,22 +303,20 @@ def calibration_text(results: dict[str, Any]) -> str:
     what = "ECE (expected calibration error, 10 bins) is of the "
     if temperature == 1.0 and not any(offsets.values()):
         return what + "model's uncalibrated stance scores (softmax of the logits)."
+    shifted = any(offsets.values())
+    fields = "`stance_temperature`, `stance_offsets`" if shifted else "`stance_temperature`"
     text = (
         what + "calibrated stance scores the model reports: the softmax of the stance logits "
         f"divided by a temperature of {temperature:g}"
+        + (" plus one offset per label, both" if shifted else "")
+        + ", fitted on the validation split after training (least negative log-likelihood; "
+        f"{fields} in the model's config.json)."
     )
-    fitted = (
-        ", fitted on the validation split after training (least negative log-likelihood; "
-        "`stance_temperature` in the model's config.json)."
-    )
-    if not any(offsets.values()):
-        return text + fitted + " Dividing the logits changes no label."
+    if not shifted:
+        return text + " Dividing the logits changes no label."
     listed = ", ".join(f"{label} {value:+.2f}" for label, value in offsets.items())
     return (
-        text
-        + " plus one offset per label, both"
-        + fitted.replace("`stance_temperature`", "`stance_temperature`, `stance_offsets`")
-        + " The offsets correct scores that lean towards one label on validation "
+        text + " The offsets correct scores that lean towards one label on validation "
         f"(bias-corrected temperature scaling; {listed}): they can change a label, on purpose."
     )
 
