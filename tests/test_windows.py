@@ -169,22 +169,20 @@ def test_content_gaps_are_bridged_only_when_short_likely_and_free() -> None:
     assert (bridge_gaps(tags, probs, 1, 2, blockers, 0, 0.3) == tags).all()  # off
 
 
-def test_contents_do_not_end_on_a_preposition() -> None:
-    import stance
+def test_contents_do_not_end_on_a_preposition(nlp) -> None:
     from stance.decoding import DANGLING_WORDS
 
     # In the example article the role tagger ends one content on "flushed on" (before
     # "Tuesday"): the decoder carries it over the next token.
     text = (REPO / "examples" / "article.txt").read_text(encoding="utf-8")
-    contents = [s.content.text for s in stance.load().predict(text)]
+    contents = [s.content.text for s in nlp.predict(text)]
     assert any(c.endswith("flushed on Tuesday") for c in contents)
     assert not any(c.split()[-1].lower() in DANGLING_WORDS for c in contents)
 
 
-def test_sources_do_not_end_on_a_preposition() -> None:
+def test_sources_do_not_end_on_a_preposition(nlp) -> None:
     import numpy as np
 
-    import stance
     from stance import decoding
     from stance.decoding import DANGLING_WORDS, complete_source_ends
 
@@ -212,7 +210,7 @@ def test_sources_do_not_end_on_a_preposition() -> None:
     # The example article's lead: the tagger reads "The regional water authority on" before
     # "Thursday denied".
     text = (REPO / "examples" / "article.txt").read_text(encoding="utf-8")
-    sources = [s.source.text for s in stance.load().predict(text) if s.source]
+    sources = [s.source.text for s in nlp.predict(text) if s.source]
     assert not any(s.split()[-1].lower() in DANGLING_WORDS for s in sources), sources
 
 
@@ -239,13 +237,13 @@ def test_contents_opened_without_a_b_tag_grow_back_to_their_first_word() -> None
     "in the quote that goes on after 'Vasquez said' (the model shipped before it found the quote "
     "and, by the content head rule, read it from its first word)",
 )
-def test_a_quote_going_on_after_its_cue_is_read_from_its_first_word() -> None:
+def test_a_quote_going_on_after_its_cue_is_read_from_its_first_word(nlp) -> None:
     # The role tagger was unsure of "Fairness" and opened the second quote part at "is".
     text = (
         '"Our future is at stake," Vasquez said. '
         '"Fairness is at stake. Decency is at stake. Trust is at stake."'
     )
-    contents = [s.content.text for s in stance.load().predict(text)]
+    contents = [s.content.text for s in nlp.predict(text)]
     assert any(content.startswith("Fairness is at stake") for content in contents), contents
 
 
